@@ -1,1 +1,307 @@
-fn main() {}
+//! The `shopbridge` command line.
+//!
+//! ```text
+//! shopbridge feed parse --plugin google_merchant.wasm feed.xml   # products as JSON lines
+//! shopbridge plugin inspect csv_wholesaler.wasm                 # metadata, capabilities, imports
+//! ```
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use shopbridge::feed::{self, FeedSource};
+use shopbridge::plugins::{CallOptions, Plugin};
+use shopbridge::runtime::bindings::shopbridge::connector::types::{Capability, FeedRecord};
+use shopbridge::runtime::{HostPattern, Limits, NetworkPolicy, Runtime, RuntimeConfig, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "shopbridge",
+    version,
+    about = "Connects shops to their suppliers through sandboxed WebAssembly plugins"
+)]
+struct Cli {
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Supplier feeds.
+    #[command(subcommand)]
+    Feed(FeedCommand),
+    /// Plugin components.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum FeedCommand {
+    /// Parse a feed through a plugin: products go to stdout as JSON lines,
+    /// the summary (rejections, time, guest memory) to stderr.
+    Parse(ParseArgs),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Show a plugin's metadata, capabilities and imports, or why it does
+    /// not fit the contract.
+    Inspect {
+        /// The component (.wasm) to inspect.
+        component: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct ParseArgs {
+    /// The plugin component (.wasm).
+    #[arg(long)]
+    plugin: PathBuf,
+    /// Plugin settings, as key=value.
+    #[arg(long = "settings", alias = "setting", value_name = "KEY=VALUE", num_args = 1.., value_parser = parse_setting)]
+    settings: Vec<(String, String)>,
+    /// Hosts the plugin may reach over HTTP (besides its declaration).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
+    /// Let the plugin reach private, loopback and link-local addresses.
+    #[arg(long)]
+    allow_private_network: bool,
+    /// Bytes pushed into the plugin per call.
+    #[arg(long, default_value_t = feed::DEFAULT_CHUNK_BYTES)]
+    chunk_size: usize,
+    /// Guest memory cap, MiB.
+    #[arg(long, default_value_t = 64)]
+    memory_mib: usize,
+    /// Deadline of each call into the plugin, milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    deadline_ms: u64,
+    /// Print only the summary, not the products.
+    #[arg(long, short)]
+    quiet: bool,
+    /// The feed: a file path or an http(s) URL.
+    source: String,
+}
+
+fn parse_setting(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("'{text}' is not KEY=VALUE")),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Feed(FeedCommand::Parse(args)) => parse(args).await,
+            Command::Plugin(PluginCommand::Inspect { component, json }) => {
+                inspect(component, json).await
+            }
+        }
+    })
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHOPBRIDGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn load(runtime: &Runtime, path: &PathBuf) -> anyhow::Result<Plugin> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .with_context(|| format!("reading {}", path.display()))?;
+    Plugin::load(runtime, &bytes)
+        .await
+        .with_context(|| format!("{} was refused", path.display()))
+}
+
+async fn parse(args: ParseArgs) -> anyhow::Result<()> {
+    let runtime = Runtime::new(&RuntimeConfig::default())?;
+    let plugin = load(&runtime, &args.plugin).await?;
+    if !plugin
+        .metadata()
+        .capabilities
+        .contains(&Capability::Catalog)
+    {
+        bail!(
+            "plugin '{}' does not parse feeds (no catalog capability)",
+            plugin.name()
+        );
+    }
+    let options = CallOptions {
+        settings: Settings::from_pairs(args.settings),
+        network: NetworkPolicy {
+            allowed_hosts: args
+                .allow_hosts
+                .iter()
+                .map(|h| HostPattern::new(h))
+                .collect(),
+            allow_private_network: args.allow_private_network,
+        },
+        limits: Limits {
+            memory_bytes: args.memory_mib << 20,
+            deadline: Duration::from_millis(args.deadline_ms),
+            ..Limits::default()
+        },
+    };
+    let source = FeedSource::parse(&args.source);
+
+    let progress =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut write_error: Option<std::io::Error> = None;
+    let quiet = args.quiet;
+    let result = feed::parse_feed(
+        &runtime,
+        &plugin,
+        &options,
+        &source,
+        args.chunk_size,
+        |record| {
+            if let (FeedRecord::Product(product), false, None) = (record, quiet, &write_error) {
+                let line = serde_json::to_string(product).map_err(std::io::Error::other);
+                if let Err(e) = line.and_then(|l| writeln!(out, "{l}")) {
+                    write_error = Some(e);
+                }
+            }
+        },
+        |done, total| {
+            if progress.length().is_none() {
+                if let Some(total) = total {
+                    progress.set_length(total);
+                }
+            }
+            progress.set_position(done);
+        },
+    )
+    .await;
+    progress.finish_and_clear();
+    out.flush().ok();
+    drop(out);
+    if let Some(e) = write_error {
+        return Err(e).context("writing products to stdout");
+    }
+    let summary =
+        result.with_context(|| format!("parsing {} with '{}'", args.source, plugin.name()))?;
+
+    let mut err = std::io::stderr().lock();
+    writeln!(
+        err,
+        "{} products, {} rejected, {:.1} MB in {:.3} s ({:.1} MB/s), guest memory peak {:.2} MiB",
+        summary.products,
+        summary.rejected,
+        summary.bytes as f64 / 1e6,
+        summary.elapsed.as_secs_f64(),
+        summary.megabytes_per_second(),
+        summary.guest_memory_peak_bytes as f64 / (1 << 20) as f64,
+    )?;
+    for r in &summary.rejections {
+        writeln!(
+            err,
+            "  rejected {}{}: {}",
+            r.position.as_deref().unwrap_or("?"),
+            r.sku
+                .as_deref()
+                .map(|s| format!(" (sku {s})"))
+                .unwrap_or_default(),
+            r.reason
+        )?;
+    }
+    if summary.rejected > summary.rejections.len() as u64 {
+        writeln!(
+            err,
+            "  … and {} more",
+            summary.rejected - summary.rejections.len() as u64
+        )?;
+    }
+    Ok(())
+}
+
+async fn inspect(component: PathBuf, json: bool) -> anyhow::Result<()> {
+    let runtime = Runtime::new(&RuntimeConfig::default())?;
+    let plugin = load(&runtime, &component).await?;
+    let meta = plugin.metadata();
+    if json {
+        let report = serde_json::json!({
+            "metadata": meta,
+            "imports": plugin.report().imports,
+            "exports": plugin.report().exports,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{} {}", meta.name, meta.version)?;
+    writeln!(out, "{}", meta.description)?;
+    let caps: Vec<&str> = meta
+        .capabilities
+        .iter()
+        .map(|c| match c {
+            Capability::Catalog => "catalog",
+            Capability::Orders => "orders",
+            Capability::Status => "status",
+        })
+        .collect();
+    writeln!(out, "capabilities: {}", caps.join(", "))?;
+    writeln!(
+        out,
+        "hosts: {}",
+        if meta.hosts.is_empty() {
+            "(none)".to_owned()
+        } else {
+            meta.hosts.join(", ")
+        }
+    )?;
+    writeln!(out, "settings:")?;
+    for s in &meta.settings {
+        writeln!(
+            out,
+            "  {}{}{}{} — {}",
+            s.name,
+            if s.required { " (required)" } else { "" },
+            if s.secret { " (secret)" } else { "" },
+            s.default_value
+                .as_deref()
+                .map(|d| format!(" [default: {d}]"))
+                .unwrap_or_default(),
+            s.description
+        )?;
+    }
+    writeln!(out, "imports:")?;
+    for i in &plugin.report().imports {
+        writeln!(out, "  {i}")?;
+    }
+    writeln!(out, "exports:")?;
+    for e in &plugin.report().exports {
+        writeln!(out, "  {e}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The host side of a store: the state a plugin's imports see, and the
+//! implementation of those imports (`http`, `log`, `settings`).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::Sandbox;
+use super::bindings::shopbridge::connector::{http, log, settings, types};
+use super::http::{HttpCapability, HttpClients};
+use super::limits::MemoryLimiter;
+use super::stdio::LogStream;
+
+/// Log records a plugin may write in one call before the rest are dropped:
+/// enough for detailed debugging, not enough to flood the host's log.
+const MAX_LOG_RECORDS_PER_CALL: u32 = 1_000;
+/// Longest log message kept; the rest is cut.
+const MAX_LOG_MESSAGE_BYTES: usize = 4 << 10;
+
+pub(crate) struct HostState {
+    pub(crate) plugin: Arc<str>,
+    pub(crate) memory: MemoryLimiter,
+    pub(crate) call_deadline: Instant,
+    pub(crate) http: HttpCapability,
+    settings: Arc<super::Settings>,
+    log_records: u32,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl HostState {
+    pub(crate) fn new(sandbox: Sandbox, clients: HttpClients) -> Self {
+        let mut wasi = WasiCtx::builder();
+        // No preopened directories, no environment, no arguments, no sockets.
+        // Clocks and random are WASI's own. Stdout and stderr go to tracing.
+        wasi.stdout(LogStream::new(sandbox.plugin.clone(), "stdout"))
+            .stderr(LogStream::new(sandbox.plugin.clone(), "stderr"))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        HostState {
+            memory: MemoryLimiter::new(sandbox.limits.memory_bytes),
+            call_deadline: Instant::now(),
+            http: HttpCapability::new(
+                clients,
+                sandbox.declared_hosts,
+                sandbox.network,
+                sandbox.limits.http,
+            ),
+            settings: sandbox.settings,
+            plugin: sandbox.plugin,
+            log_records: 0,
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+        }
+    }
+
+    /// Starts a call: sets its deadline and resets the per-call budgets.
+    pub(crate) fn begin_call(&mut self, deadline: Instant) {
+        self.call_deadline = deadline;
+        self.log_records = 0;
+        self.http.reset_budget();
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl http::Host for HostState {
+    async fn send(
+        &mut self,
+        request: http::Request,
+    ) -> wasmtime::Result<Result<http::Response, http::Error>> {
+        let plugin = self.plugin.clone();
+        Ok(self.http.send(&plugin, request, self.call_deadline).await)
+    }
+}
+
+impl log::Host for HostState {
+    fn log(
+        &mut self,
+        level: log::Level,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
+        self.log_records += 1;
+        if self.log_records > MAX_LOG_RECORDS_PER_CALL {
+            if self.log_records == MAX_LOG_RECORDS_PER_CALL + 1 {
+                tracing::warn!(plugin = %self.plugin, "plugin log limit reached; dropping its records for the rest of the call");
+            }
+            return Ok(());
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_MESSAGE_BYTES {
+            let mut cut = MAX_LOG_MESSAGE_BYTES;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
+        let fields = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let plugin = &*self.plugin;
+        match level {
+            log::Level::Trace => tracing::trace!(target: "plugin", plugin, fields, "{message}"),
+            log::Level::Debug => tracing::debug!(target: "plugin", plugin, fields, "{message}"),
+            log::Level::Info => tracing::info!(target: "plugin", plugin, fields, "{message}"),
+            log::Level::Warn => tracing::warn!(target: "plugin", plugin, fields, "{message}"),
+            log::Level::Error => tracing::error!(target: "plugin", plugin, fields, "{message}"),
+        }
+        Ok(())
+    }
+}
+
+impl settings::Host for HostState {
+    fn get(&mut self, name: String) -> wasmtime::Result<Option<String>> {
+        Ok(self.settings.get(&name).map(str::to_owned))
+    }
+}

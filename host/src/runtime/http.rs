@@ -1,0 +1,409 @@
+//! The HTTP capability lent to plugins: reqwest behind an allow-list.
+//!
+//! A request goes out only when
+//! - its scheme is http or https and it names a host;
+//! - the host matches a pattern the plugin declares in its metadata AND a
+//!   pattern the binding allows (see [`HostPattern`]);
+//! - every address the host resolves to is public, unless the binding allows
+//!   private networks (loopback, RFC 1918, link-local, CGNAT, ULA…);
+//! - the call has not spent its request budget.
+//!
+//! Redirects are not followed (the plugin sees the 3xx and may send another
+//! request, which is checked again). Response bodies are read up to a cap.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::StreamExt;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use super::bindings::shopbridge::connector::http::{Error, Method, Request, Response};
+use super::limits::HttpLimits;
+
+/// A host name pattern: `api.example.com` (exact), `*.example.com` (any
+/// subdomain), or `*` (any host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern(String);
+
+impl HostPattern {
+    /// Parses a pattern; names are compared case-insensitively.
+    pub fn new(pattern: &str) -> Self {
+        HostPattern(pattern.trim().trim_end_matches('.').to_ascii_lowercase())
+    }
+
+    /// Whether `host` (already lower case) matches.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.');
+        match self.0.strip_prefix("*.") {
+            _ if self.0 == "*" => true,
+            Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(&format!(".{suffix}")),
+            None => self.0 == host,
+        }
+    }
+}
+
+/// What one plugin instance may reach.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkPolicy {
+    /// Hosts the binding (operator) allows this plugin to reach.
+    pub allowed_hosts: Vec<HostPattern>,
+    /// Whether private, loopback and link-local addresses may be reached.
+    /// Off by default: a plugin must not probe the host's own network.
+    pub allow_private_network: bool,
+}
+
+/// The two shared clients: one that refuses private addresses at resolution
+/// time (so DNS cannot point a public name at 127.0.0.1), one that does not.
+#[derive(Clone)]
+pub(crate) struct HttpClients {
+    public_only: reqwest::Client,
+    any: reqwest::Client,
+}
+
+impl HttpClients {
+    pub(crate) fn new() -> Result<Self, reqwest::Error> {
+        let build = |resolver: Option<Arc<PublicOnlyResolver>>| {
+            let builder = reqwest::Client::builder()
+                .user_agent(concat!("shopbridge/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                // A supplier that takes more than 10 s to accept a connection is down.
+                .connect_timeout(Duration::from_secs(10));
+            match resolver {
+                Some(r) => builder.dns_resolver(r).build(),
+                None => builder.build(),
+            }
+        };
+        Ok(HttpClients {
+            public_only: build(Some(Arc::new(PublicOnlyResolver)))?,
+            any: build(None)?,
+        })
+    }
+}
+
+/// Per-call state of the capability.
+pub(crate) struct HttpCapability {
+    clients: HttpClients,
+    declared: Vec<HostPattern>,
+    policy: NetworkPolicy,
+    limits: HttpLimits,
+    requests: u32,
+}
+
+impl HttpCapability {
+    pub(crate) fn new(
+        clients: HttpClients,
+        declared: Vec<HostPattern>,
+        policy: NetworkPolicy,
+        limits: HttpLimits,
+    ) -> Self {
+        HttpCapability {
+            clients,
+            declared,
+            policy,
+            limits,
+            requests: 0,
+        }
+    }
+
+    /// Starts a new call: the request budget is per call.
+    pub(crate) fn reset_budget(&mut self) {
+        self.requests = 0;
+    }
+
+    /// Checks and sends one request for the plugin `plugin`, finishing
+    /// before `call_deadline`.
+    pub(crate) async fn send(
+        &mut self,
+        plugin: &str,
+        request: Request,
+        call_deadline: Instant,
+    ) -> Result<Response, Error> {
+        if self.requests >= self.limits.max_requests_per_call {
+            return Err(Error::TooManyRequests(self.limits.max_requests_per_call));
+        }
+        let url = reqwest::Url::parse(&request.url)
+            .map_err(|e| Error::InvalidRequest(format!("bad URL '{}': {e}", request.url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::InvalidRequest(format!(
+                "scheme '{}' is not http or https",
+                url.scheme()
+            )));
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(Error::InvalidRequest("URL has no host".to_owned())),
+        };
+        let declared = self.declared.iter().any(|p| p.matches(&host));
+        let allowed = self.policy.allowed_hosts.iter().any(|p| p.matches(&host));
+        if !declared || !allowed {
+            let why = if declared {
+                "not allowed by the binding"
+            } else {
+                "not declared by the plugin"
+            };
+            tracing::warn!(plugin, %host, why, "plugin HTTP request refused");
+            return Err(Error::ForbiddenHost(format!("{host} ({why})")));
+        }
+        let literal_ip: Option<IpAddr> = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(ip.into()),
+            Some(url::Host::Ipv6(ip)) => Some(ip.into()),
+            _ => None,
+        };
+        if let Some(ip) = literal_ip
+            && !self.policy.allow_private_network
+            && !is_public(ip)
+        {
+            tracing::warn!(plugin, %host, "plugin HTTP request to a private address refused");
+            return Err(Error::ForbiddenHost(format!(
+                "{host} (private, loopback or link-local address)"
+            )));
+        }
+
+        self.requests += 1;
+        let remaining = call_deadline.saturating_duration_since(Instant::now());
+        let mut timeout = self.limits.request_timeout.min(remaining);
+        if let Some(ms) = request.timeout_ms {
+            timeout = timeout.min(Duration::from_millis(u64::from(ms)));
+        }
+        let client = if self.policy.allow_private_network {
+            &self.clients.any
+        } else {
+            &self.clients.public_only
+        };
+        let mut builder = client.request(method(request.method), url).timeout(timeout);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let started = Instant::now();
+        let response = builder.send().await.map_err(classify)?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let retry_after_seconds = retry_after(&headers, SystemTime::now());
+        let cap = self.limits.max_response_bytes;
+        if response.content_length().is_some_and(|len| len > cap) {
+            return Err(Error::ResponseTooLarge(cap));
+        }
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(classify)?;
+            if body.len() as u64 + chunk.len() as u64 > cap {
+                return Err(Error::ResponseTooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        tracing::debug!(plugin, %host, status, elapsed_ms = started.elapsed().as_millis() as u64, "plugin HTTP request");
+        Ok(Response {
+            status,
+            headers,
+            body,
+            retry_after_seconds,
+        })
+    }
+}
+
+fn method(m: Method) -> reqwest::Method {
+    match m {
+        Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+    }
+}
+
+fn classify(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout;
+    }
+    if is_refused_by_resolver(&e) {
+        return Error::ForbiddenHost(
+            "resolves to a private, loopback or link-local address".into(),
+        );
+    }
+    if e.is_builder() || e.is_request() && e.url().is_none() {
+        return Error::InvalidRequest(e.to_string());
+    }
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Connection(message)
+}
+
+fn is_refused_by_resolver(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<PrivateAddressRefused>().is_some() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// The delay a supplier asked for: `Retry-After` (seconds or an HTTP date),
+/// else `X-Ratelimit-Reset` / `RateLimit-Reset` (seconds, or a Unix time).
+pub(crate) fn retry_after(headers: &[(String, String)], now: SystemTime) -> Option<u32> {
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    };
+    if let Some(value) = find("retry-after") {
+        if let Ok(seconds) = value.parse::<u32>() {
+            return Some(seconds);
+        }
+        if let Ok(date) = httpdate::parse_http_date(value) {
+            let wait = date.duration_since(now).unwrap_or_default();
+            return Some(u32::try_from(wait.as_secs()).unwrap_or(u32::MAX));
+        }
+    }
+    let reset = find("x-ratelimit-reset").or_else(|| find("ratelimit-reset"))?;
+    let value: u64 = reset.parse().ok()?;
+    // Some APIs send a delay, others a Unix timestamp: anything past 2001
+    // (1e9) is a timestamp.
+    let seconds = if value > 1_000_000_000 {
+        let unix_now = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        value.saturating_sub(unix_now)
+    } else {
+        value
+    };
+    Some(u32::try_from(seconds).unwrap_or(u32::MAX))
+}
+
+/// Whether an address is on the public internet.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                // 100.64.0.0/10, carrier-grade NAT
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                // 198.18.0.0/15, benchmarking
+                || (o[0] == 198 && (18..20).contains(&o[1])))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link-local
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// A resolver that drops private addresses, and fails when none is left.
+struct PublicOnlyResolver;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0} resolves only to private, loopback or link-local addresses")]
+struct PrivateAddressRefused(String);
+
+impl Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(Box::new(PrivateAddressRefused(host)) as _);
+            }
+            let addrs: Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_patterns() {
+        assert!(HostPattern::new("*").matches("anything.example"));
+        assert!(HostPattern::new("api.bigbuy.eu").matches("api.bigbuy.eu"));
+        assert!(!HostPattern::new("api.bigbuy.eu").matches("evil-api.bigbuy.eu"));
+        assert!(HostPattern::new("*.bigbuy.eu").matches("api.bigbuy.eu"));
+        assert!(!HostPattern::new("*.bigbuy.eu").matches("bigbuy.eu"));
+        assert!(!HostPattern::new("*.bigbuy.eu").matches("evilbigbuy.eu"));
+        assert!(HostPattern::new("API.BigBuy.eu.").matches("api.bigbuy.eu"));
+    }
+
+    #[test]
+    fn private_addresses() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            let ip: IpAddr = private.parse().expect("valid");
+            assert!(!is_public(ip), "{private} should be private");
+        }
+        for public in ["1.1.1.1", "93.184.216.34", "2606:4700::1111"] {
+            let ip: IpAddr = public.parse().expect("valid");
+            assert!(is_public(ip), "{public} should be public");
+        }
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let h = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        assert_eq!(retry_after(&h("retry-after", "120"), now), Some(120));
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(retry_after(&h("retry-after", &date), now), Some(30));
+        assert_eq!(retry_after(&h("x-ratelimit-reset", "7"), now), Some(7));
+        assert_eq!(
+            retry_after(&h("x-ratelimit-reset", "1700000045"), now),
+            Some(45)
+        );
+        assert_eq!(retry_after(&h("content-type", "json"), now), None);
+    }
+}

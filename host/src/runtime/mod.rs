@@ -1,0 +1,234 @@
+//! The sandbox: one wasmtime [`Engine`] for the process, the limits every
+//! call runs under, and the capabilities lent to plugins (HTTP, logging,
+//! settings, a minimal WASI with no filesystem, environment or sockets).
+//!
+//! This module knows nothing of HTTP routes, SQL or what a plugin is for:
+//! [`crate::plugins`] builds on it.
+//!
+//! How a call is bounded:
+//! - **time**: epoch interruption. One ticker thread increments the engine's
+//!   epoch every [`EPOCH_TICK`]; at each tick a running guest yields to the
+//!   async executor (so a busy plugin never starves other tasks) and is
+//!   interrupted once its call's deadline has passed. Host-side waits (HTTP)
+//!   are bounded by the same deadline.
+//! - **memory**: a [`wasmtime::ResourceLimiter`] per store caps linear memory
+//!   and records the guest's peak.
+//! - **output**: the size of what a call returns is checked against a cap.
+
+mod error;
+mod host;
+pub mod http;
+mod limits;
+mod stdio;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+pub use error::PluginError;
+pub(crate) use host::HostState;
+pub use http::{HostPattern, NetworkPolicy};
+pub use limits::{HttpLimits, Limits};
+
+/// Bindings generated from `wit/connector.wit`.
+#[allow(missing_docs, unreachable_pub, clippy::all)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "connector",
+        imports: {
+            "shopbridge:connector/http.send": async | trappable,
+            default: trappable,
+        },
+        exports: { default: async },
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+    });
+}
+
+/// How often the epoch advances. The deadline is checked at this grain, and
+/// a busy guest yields to the executor this often: 10 ms keeps a stuck
+/// plugin's overshoot small and the ticker's cost nil.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Sizing of the instance pool.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Instances that may be alive at once (feed sessions + order calls +
+    /// status polls across every plugin). Each reserves a 4 GiB virtual
+    /// slot for its memory (no physical memory until touched), which lets
+    /// Cranelift drop bounds checks: 256 slots are 1 TiB of address space.
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig { max_instances: 256 }
+    }
+}
+
+/// The process-wide wasmtime engine, its linker and its epoch ticker.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    http: http::HttpClients,
+    ticker: Option<JoinHandle<()>>,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    /// Builds the engine with the pooling allocator and starts the ticker.
+    pub fn new(config: &RuntimeConfig) -> Result<Self, PluginError> {
+        let engine = Engine::new(&engine_config(config)).map_err(engine_error)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_error)?;
+        bindings::Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+            .map_err(engine_error)?;
+        let http = http::HttpClients::new()
+            .map_err(|e| PluginError::Contract(format!("HTTP client: {e}")))?;
+
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.weak();
+            let stop = stop_ticker.clone();
+            std::thread::Builder::new()
+                .name("wasm-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        match engine.upgrade() {
+                            Some(engine) => engine.increment_epoch(),
+                            None => break,
+                        }
+                    }
+                })
+                .map_err(|e| PluginError::Contract(format!("epoch ticker: {e}")))?
+        };
+        Ok(Runtime {
+            engine,
+            linker,
+            http,
+            ticker: Some(ticker),
+            stop_ticker,
+        })
+    }
+
+    /// The engine, for compiling components.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn linker(&self) -> &Linker<HostState> {
+        &self.linker
+    }
+
+    /// A fresh store for one call or one feed session of `plugin`.
+    pub(crate) fn new_store(&self, sandbox: Sandbox) -> Store<HostState> {
+        let state = HostState::new(sandbox, self.http.clone());
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.memory);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| {
+            let state = ctx.data();
+            if Instant::now() >= state.call_deadline {
+                Ok(wasmtime::UpdateDeadline::Interrupt)
+            } else {
+                Ok(wasmtime::UpdateDeadline::Yield(1))
+            }
+        });
+        store
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
+
+/// Everything a store's host side needs to know about the plugin it runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Sandbox {
+    pub(crate) plugin: Arc<str>,
+    pub(crate) declared_hosts: Vec<HostPattern>,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) network: NetworkPolicy,
+    pub(crate) limits: Limits,
+}
+
+/// A plugin's settings for one binding, with the defaults it declares.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    values: std::collections::BTreeMap<String, String>,
+}
+
+impl Settings {
+    /// Settings from `key=value` pairs.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Settings {
+            values: pairs.into_iter().collect(),
+        }
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Fills in what is not set from the plugin's declared defaults.
+    pub(crate) fn with_defaults(
+        mut self,
+        specs: &[bindings::shopbridge::connector::types::SettingSpec],
+    ) -> Self {
+        for spec in specs {
+            if let Some(default) = &spec.default_value {
+                self.values
+                    .entry(spec.name.clone())
+                    .or_insert_with(|| default.clone());
+            }
+        }
+        self
+    }
+
+    /// The names that are set.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+}
+
+fn engine_config(config: &RuntimeConfig) -> Config {
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.epoch_interruption(true);
+    // Guest stacks: 1 MiB of wasm stack is Rust's default main-thread need
+    // and plenty for a parser; async fibers get 2 MiB so host calls on top fit.
+    c.max_wasm_stack(1 << 20);
+    c.async_stack_size(2 << 20);
+
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(config.max_instances);
+    // A Rust wasip2 component instantiates a handful of core modules (the
+    // program and wasm-component-ld's shims): 8 per component is ample.
+    pool.max_core_instances_per_component(8);
+    pool.total_core_instances(config.max_instances.saturating_mul(8));
+    pool.total_memories(config.max_instances);
+    pool.total_tables(config.max_instances.saturating_mul(4));
+    pool.total_stacks(config.max_instances);
+    // Hard ceiling per memory; each binding's limiter sets a lower one.
+    pool.max_memory_size(1 << 30);
+    // Keep a slot's first 1 MiB resident between uses: the next instance of
+    // the same plugin starts without page faults for its stack and data.
+    pool.linear_memory_keep_resident(1 << 20);
+    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    c
+}
+
+fn engine_error(e: wasmtime::Error) -> PluginError {
+    PluginError::Contract(format!("{e:#}"))
+}
