@@ -97,8 +97,19 @@ fn parse_setting(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole chain of causes, no backtrace: this is for a person.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing(cli.log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

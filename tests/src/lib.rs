@@ -1,0 +1,134 @@
+//! Support for Shopbridge's end-to-end tests and benchmarks.
+//!
+//! - [`components`]: paths of the guest components, built from source for
+//!   wasm32-wasip2 by this crate's build script;
+//! - [`shared_fixtures`] / [`project_fixture`]: real-world files from
+//!   `../shared/fixtures` and the project's own;
+//! - [`block_on`], [`runtime`], [`plugin`]: one async runtime and one
+//!   wasmtime engine for the whole test binary, with compiled plugins cached;
+//! - [`LoopbackServer`]: a real HTTP server on 127.0.0.1 for fake suppliers.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
+
+pub mod feedgen;
+pub mod measure;
+
+use shopbridge::plugins::Plugin;
+use shopbridge::runtime::{Runtime, RuntimeConfig};
+
+/// Paths of the guest components.
+pub mod components {
+    include!(concat!(env!("OUT_DIR"), "/components.rs"));
+}
+
+static ASYNC: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("starting the test async runtime")
+});
+
+static RUNTIME: LazyLock<Runtime> =
+    LazyLock::new(|| Runtime::new(&RuntimeConfig::default()).expect("building the wasmtime runtime"));
+
+static PLUGINS: LazyLock<Mutex<HashMap<String, Arc<Plugin>>>> = LazyLock::new(Default::default);
+
+/// Runs a future on the test binary's shared async runtime.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    ASYNC.block_on(future)
+}
+
+/// The shared wasmtime runtime.
+pub fn runtime() -> &'static Runtime {
+    &RUNTIME
+}
+
+/// The plugin at `path`, compiled once per test binary.
+pub async fn plugin(path: &str) -> Arc<Plugin> {
+    if let Some(p) = PLUGINS.lock().expect("plugin cache").get(path) {
+        return p.clone();
+    }
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let plugin = Arc::new(
+        Plugin::load(runtime(), &bytes)
+            .await
+            .unwrap_or_else(|e| panic!("loading {path}: {e}")),
+    );
+    PLUGINS
+        .lock()
+        .expect("plugin cache")
+        .insert(path.to_owned(), plugin.clone());
+    plugin
+}
+
+/// The shared fixtures folder (`$SHOPBRIDGE_FIXTURES`, else
+/// `../shared/fixtures` beside the repository). When it is absent the caller
+/// gets `None` after a loud warning; under CI (`CI` set) it panics instead,
+/// so a CI run never passes without the real-world files.
+pub fn shared_fixtures() -> Option<PathBuf> {
+    let dir = std::env::var_os("SHOPBRIDGE_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures")));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let message = format!(
+        "SHARED FIXTURES ABSENT at {}: the real-world fixture tests did not run (set SHOPBRIDGE_FIXTURES); the project's own fixtures still ran",
+        dir.display()
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{message}");
+    }
+    eprintln!("\n!!!!! {message} !!!!!\n");
+    None
+}
+
+/// A file of the project's own fixtures, relative to the repository root.
+pub fn project_fixture(relative: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(relative)
+}
+
+/// A real HTTP server on an ephemeral loopback port, stopped when dropped.
+pub struct LoopbackServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl LoopbackServer {
+    /// Serves `router` on 127.0.0.1 on the shared runtime.
+    pub fn start(router: axum::Router) -> LoopbackServer {
+        let listener = block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("binding a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        ASYNC.spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        LoopbackServer {
+            addr,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

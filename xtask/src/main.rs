@@ -1,1 +1,130 @@
-fn main() {}
+//! Project chores, run as `cargo xtask <task>` (see `.cargo/config.toml`).
+//!
+//! - `demo`: builds the example plugins for wasm32-wasip2 and parses a
+//!   supplier feed through one of them, printing the products (the README's
+//!   first command);
+//! - `test`: runs every test of the workspace (the README's second command);
+//! - `bench [NAME]`: runs the benchmarks (release build, on demand);
+//! - `ci`: what `.ci/run` checks: formatting, clippy with warnings denied, tests.
+//!
+//! Each task first installs what it needs that cargo does not: the
+//! `wasm32-wasip2` target of the pinned toolchain.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const GUEST_TARGET: &str = "wasm32-wasip2";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("ci") => ci(),
+        _ => {
+            eprintln!("usage: cargo xtask <demo [FEED] | test [ARGS] | bench [NAME] | ci>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    eprintln!("$ {}", describe(command));
+    let status = command
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("could not start {}: {e}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(command)))
+    }
+}
+
+fn describe(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// `rustup target add wasm32-wasip2` for the pinned toolchain, unless present.
+fn ensure_guest_target() -> Result<(), String> {
+    let sysroot = Command::new("rustc")
+        .current_dir(root())
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("rustc not found: {e}"))?;
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
+    if Path::new(&sysroot).join("lib/rustlib").join(GUEST_TARGET).is_dir() {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", GUEST_TARGET]))
+}
+
+/// Builds the example plugins; returns the folder of their components.
+fn build_plugins() -> Result<PathBuf, String> {
+    ensure_guest_target()?;
+    let target_dir = root().join("target").join("guests");
+    run(cargo()
+        .args(["build", "--target", GUEST_TARGET, "--profile", "guest"])
+        .args(["-p", "google-merchant", "-p", "csv-wholesaler"])
+        .env("CARGO_TARGET_DIR", &target_dir))?;
+    Ok(target_dir.join(GUEST_TARGET).join("guest"))
+}
+
+fn demo(args: &[String]) -> Result<(), String> {
+    let components = build_plugins()?;
+    let feed = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "plugins/google-merchant/fixtures/merchant-rss.xml".to_owned());
+    let plugin = components.join("google_merchant.wasm");
+    run(cargo().args(["run", "--quiet", "-p", "shopbridge", "--", "plugin", "inspect"]).arg(&plugin))?;
+    run(cargo()
+        .args(["run", "--quiet", "-p", "shopbridge", "--", "feed", "parse", "--plugin"])
+        .arg(&plugin)
+        .arg(feed))
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    ensure_guest_target()?;
+    run(cargo().args(["test", "--workspace"]).args(args))
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    ensure_guest_target()?;
+    let mut command = cargo();
+    command.args(["bench", "-p", "shopbridge-tests"]);
+    if let Some(name) = args.first() {
+        command.args(["--bench", name]);
+    }
+    run(&mut command)
+}
+
+fn ci() -> Result<(), String> {
+    ensure_guest_target()?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    test(&[])
+}

@@ -19,8 +19,9 @@ const COMPATIBLE_VERSION: &str = "0.1.";
 
 /// What the contract requires a plugin to export.
 const REQUIRED_EXPORTS: [&str; 4] = ["plugin", "catalog", "orders", "status"];
-/// The host interfaces a plugin may import.
-const HOST_IMPORTS: [&str; 3] = ["http", "log", "settings"];
+/// The host interfaces a plugin may import (`types` holds only types: it is
+/// imported by every component whose exports use them).
+const HOST_IMPORTS: [&str; 4] = ["types", "http", "log", "settings"];
 /// WASI interfaces a plugin may import: what Rust's standard library links
 /// for wasm32-wasip2. All are served with no filesystem, no environment and
 /// no network.

@@ -139,8 +139,7 @@ impl Plugin {
         options: &CallOptions,
     ) -> Result<(Store<HostState>, Connector), PluginError> {
         let mut store = runtime.new_store(self.sandbox(options));
-        let deadline = Instant::now() + options.limits.deadline;
-        store.data_mut().begin_call(deadline);
+        store.data_mut().begin_call(options.limits.deadline);
         let instance =
             self.pre
                 .instantiate_async(&mut store)
@@ -178,6 +177,20 @@ impl Plugin {
             output_cap: options.limits.output_bytes,
             poisoned: false,
         }))
+    }
+
+    /// Calls `describe` in a fresh instance: the cheapest full call, used as
+    /// a liveness probe (and by the call-overhead benchmark).
+    pub async fn describe(
+        &self,
+        runtime: &Runtime,
+        options: &CallOptions,
+    ) -> Result<Metadata, PluginError> {
+        let (mut store, instance) = self.instance(runtime, options).await?;
+        run(&mut store, self.name(), async |store| {
+            instance.shopbridge_connector_plugin().call_describe(&mut *store).await
+        })
+        .await
     }
 
     /// Checks an order with the supplier without placing it.
@@ -278,7 +291,7 @@ impl FeedSession {
         let parser = self.live_parser()?;
         self.store
             .data_mut()
-            .begin_call(Instant::now() + self.deadline);
+            .begin_call(self.deadline);
         let instance = &self.instance;
         let result = run(&mut self.store, &self.plugin, async |store| {
             instance
@@ -296,7 +309,7 @@ impl FeedSession {
         let parser = self.live_parser()?;
         self.store
             .data_mut()
-            .begin_call(Instant::now() + self.deadline);
+            .begin_call(self.deadline);
         let instance = &self.instance;
         let result = run(&mut self.store, &self.plugin, async |store| {
             let records = instance
@@ -354,11 +367,12 @@ async fn run<T>(
     call: impl AsyncFnOnce(&mut Store<HostState>) -> wasmtime::Result<T>,
 ) -> Result<T, PluginError> {
     let deadline = store.data().call_deadline;
-    let budget = deadline.saturating_duration_since(Instant::now());
+    let budget = store.data().call_budget;
+    let remaining = deadline.saturating_duration_since(Instant::now());
     // The epoch callback fires at the next tick after the deadline; give the
     // host-side timeout two ticks more so the guest is stopped by the former.
     let grace = crate::runtime::EPOCH_TICK * 2;
-    let outcome = tokio::time::timeout(budget + grace, call(store)).await;
+    let outcome = tokio::time::timeout(remaining + grace, call(store)).await;
     let error = match outcome {
         Ok(Ok(value)) => return Ok(value),
         Ok(Err(e)) => e,

@@ -23,6 +23,8 @@ pub(crate) struct HostState {
     pub(crate) plugin: Arc<str>,
     pub(crate) memory: MemoryLimiter,
     pub(crate) call_deadline: Instant,
+    /// The length of the current call's deadline, for error messages.
+    pub(crate) call_budget: std::time::Duration,
     pub(crate) http: HttpCapability,
     settings: Arc<super::Settings>,
     log_records: u32,
@@ -42,7 +44,8 @@ impl HostState {
             .allow_ip_name_lookup(false);
         HostState {
             memory: MemoryLimiter::new(sandbox.limits.memory_bytes),
-            call_deadline: Instant::now(),
+            call_deadline: Instant::now() + sandbox.limits.deadline,
+            call_budget: sandbox.limits.deadline,
             http: HttpCapability::new(
                 clients,
                 sandbox.declared_hosts,
@@ -58,8 +61,9 @@ impl HostState {
     }
 
     /// Starts a call: sets its deadline and resets the per-call budgets.
-    pub(crate) fn begin_call(&mut self, deadline: Instant) {
-        self.call_deadline = deadline;
+    pub(crate) fn begin_call(&mut self, budget: std::time::Duration) {
+        self.call_deadline = Instant::now() + budget;
+        self.call_budget = budget;
         self.log_records = 0;
         self.http.reset_budget();
     }

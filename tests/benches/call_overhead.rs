@@ -1,0 +1,78 @@
+//! Plugin call overhead: a fresh store + instantiate from `InstancePre` +
+//! one trivial export call (`describe`) of a real plugin, through the host's
+//! full machinery (pooling allocator, epoch deadline, memory limiter, WASI,
+//! async), against a bare wasmtime instantiate + call of an empty component,
+//! measured in the same run.
+//!
+//! Run: `cargo xtask bench call_overhead` (release build).
+
+use std::time::Duration;
+
+use shopbridge::plugins::CallOptions;
+use shopbridge_tests::measure::median_per_iteration;
+use shopbridge_tests::{block_on, components, plugin, runtime};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store};
+
+const BATCHES: usize = 21;
+const PER_BATCH: u32 = 2_000;
+
+fn main() {
+    // Bare wasmtime: default allocator, synchronous call, no limits, no WASI.
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let engine = Engine::new(&config).expect("engine");
+    let wat = r#"(component
+        (core module $m (func (export "f")))
+        (core instance $i (instantiate $m))
+        (func (export "f") (canon lift (core func $i "f"))))"#;
+    let bytes = wat::parse_str(wat).expect("valid WAT");
+    let component = Component::new(&engine, bytes).expect("compiles");
+    let linker: Linker<()> = Linker::new(&engine);
+    let pre = linker.instantiate_pre(&component).expect("pre-instantiates");
+    let bare = median_per_iteration(BATCHES, PER_BATCH, || {
+        let mut store = Store::new(&engine, ());
+        let instance = pre.instantiate(&mut store).expect("instantiates");
+        let f = instance
+            .get_typed_func::<(), ()>(&mut store, "f")
+            .expect("exports f");
+        f.call(&mut store, ()).expect("calls");
+    });
+
+    // The host: a real plugin through Plugin (fresh store, InstancePre,
+    // limits, WASI), describe() as the trivial export.
+    let hostile = block_on(plugin(components::HOSTILE));
+    let options = CallOptions::default();
+    let host = block_on(async {
+        let mut samples = Vec::new();
+        for _ in 0..=BATCHES {
+            let started = std::time::Instant::now();
+            for _ in 0..PER_BATCH {
+                let ok = hostile
+                    .describe(runtime(), &options)
+                    .await
+                    .expect("calls describe");
+                std::hint::black_box(ok);
+            }
+            samples.push(started.elapsed() / PER_BATCH);
+        }
+        samples.remove(0); // warm-up
+        samples.sort();
+        samples[samples.len() / 2]
+    });
+
+    report(bare, host);
+}
+
+fn report(bare: Duration, host: Duration) {
+    println!("call_overhead: bare wasmtime instantiate+call of an empty component: {:.2} µs", micros(bare));
+    println!("call_overhead: host instantiate from InstancePre + describe(), all limits on: {:.2} µs", micros(host));
+    println!(
+        "call_overhead: ratio host / bare = {:.2}x (target: within 2x)",
+        host.as_secs_f64() / bare.as_secs_f64()
+    );
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}

@@ -1,0 +1,109 @@
+//! A plugin that misbehaves on demand, to prove the sandbox contains it.
+//!
+//! The setting `mode` decides what `push` does:
+//! - `ok`: one product per chunk (named after the chunk's length);
+//! - `loop`: spins forever;
+//! - `oom`: allocates until memory runs out;
+//! - `trap`: panics;
+//! - `bloat`: returns records far larger than the chunk;
+//! - `http`: sends a GET to the setting `url` and reports the outcome as a
+//!   product named `status <code>` or a rejection with the error.
+//!
+//! `submit-order` with `mode=loop` spins too, so order calls are covered.
+
+use shopbridge_guest_sdk::prelude::*;
+use shopbridge_guest_sdk::{export_connector, http, settings};
+
+struct Hostile;
+
+impl Connector for Hostile {
+    fn metadata() -> Metadata {
+        Metadata {
+            name: "hostile".into(),
+            version: "0.1.0".into(),
+            description: "Misbehaves on demand, for sandbox tests.".into(),
+            capabilities: vec![Capability::Catalog, Capability::Orders],
+            settings: vec![SettingSpec {
+                name: "mode".into(),
+                description: "ok, loop, oom, trap, bloat or http".into(),
+                required: false,
+                secret: false,
+                default_value: Some("ok".into()),
+            }],
+            hosts: vec!["localhost".into(), "127.0.0.1".into(), "supplier.test".into()],
+        }
+    }
+
+    fn open_feed(_content_type: Option<String>) -> Result<Box<dyn FeedParse>, FeedError> {
+        Ok(Box::new(Misbehave {
+            mode: settings::get("mode").unwrap_or_default(),
+            hoard: Vec::new(),
+        }))
+    }
+
+    fn submit_order(order: Order) -> Result<Submission, OrderError> {
+        if settings::get("mode").as_deref() == Some("loop") {
+            spin();
+        }
+        Ok(Submission {
+            supplier_reference: format!("H-{}", order.idempotency_key),
+            wholesale_total: None,
+            message: None,
+        })
+    }
+}
+
+struct Misbehave {
+    mode: String,
+    hoard: Vec<Vec<u8>>,
+}
+
+impl FeedParse for Misbehave {
+    fn push(&mut self, chunk: &[u8]) -> Result<Vec<FeedRecord>, FeedError> {
+        match self.mode.as_str() {
+            "loop" => spin(),
+            "oom" => loop {
+                // Touch every page so the memory is really committed.
+                self.hoard.push(vec![1u8; 1 << 20]);
+            },
+            "trap" => panic!("the hostile plugin panics on purpose"),
+            "bloat" => {
+                let big = "x".repeat(1 << 20);
+                Ok((0..64)
+                    .map(|i| {
+                        let mut p = Product::new(format!("bloat-{i}"), "bloat");
+                        p.description = Some(big.clone());
+                        FeedRecord::Product(p)
+                    })
+                    .collect())
+            }
+            "http" => {
+                let url = settings::get("url").unwrap_or_default();
+                Ok(vec![match http::Request::get(url).send() {
+                    Ok(response) => FeedRecord::Product(Product::new(
+                        "http",
+                        format!("status {}", response.status),
+                    )),
+                    Err(e) => FeedRecord::Rejected(Rejection::new(None, None, http::describe(&e))),
+                }])
+            }
+            _ => Ok(vec![FeedRecord::Product(Product::new(
+                format!("chunk-{}", chunk.len()),
+                "ok",
+            ))]),
+        }
+    }
+
+    fn finish(&mut self) -> Result<Vec<FeedRecord>, FeedError> {
+        Ok(Vec::new())
+    }
+}
+
+fn spin() -> ! {
+    let mut x: u64 = 0;
+    loop {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+export_connector!(Hostile);
