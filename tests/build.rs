@@ -16,9 +16,20 @@ const GUESTS: [(&str, &str); 3] = [
 ];
 
 fn main() {
-    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest_dir.parent().expect("tests/ is inside the workspace").to_path_buf();
-    for watched in ["guest-sdk", "plugins", "tests/components", "wit", "Cargo.lock"] {
+    let manifest_dir = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    let root = manifest_dir
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf();
+    for watched in [
+        "guest-sdk",
+        "plugins",
+        "tests/components",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let target_dir = root.join("target").join("guests");
@@ -38,7 +49,9 @@ fn main() {
     for (package, _) in GUESTS {
         command.args(["-p", package]);
     }
-    let status = command.status().expect("running cargo for the guest components");
+    let status = command
+        .status()
+        .expect("running cargo for the guest components");
     if !status.success() {
         panic!(
             "building the guest components failed (is the target installed? `rustup target add wasm32-wasip2`, which `cargo xtask test` does for you)"
@@ -55,7 +68,8 @@ fn main() {
             path.display().to_string()
         ));
     }
-    let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("components.rs");
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("components.rs");
     std::fs::write(&dest, code).expect("writing components.rs");
 }
 

@@ -32,22 +32,41 @@ fn inspect_shows_metadata_capabilities_and_imports() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.starts_with("csv-wholesaler 0.1.0"), "{stdout}");
-    assert!(stdout.contains("capabilities: catalog, orders, status"), "{stdout}");
-    assert!(stdout.contains("(secret)"), "the API key is declared secret: {stdout}");
-    assert!(stdout.contains("shopbridge:connector/http@0.1.0"), "{stdout}");
+    assert!(
+        stdout.contains("capabilities: catalog, orders, status"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(secret)"),
+        "the API key is declared secret: {stdout}"
+    );
+    assert!(
+        stdout.contains("shopbridge:connector/http@0.1.0"),
+        "{stdout}"
+    );
 
     let out = shopbridge(&["plugin", "inspect", "--json", components::GOOGLE_MERCHANT]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(report["metadata"]["name"], "google-merchant");
-    assert_eq!(report["metadata"]["capabilities"], serde_json::json!(["Catalog"]));
-    assert!(report["exports"].as_array().is_some_and(|e| e.len() == 4), "{report}");
+    assert_eq!(
+        report["metadata"]["capabilities"],
+        serde_json::json!(["Catalog"])
+    );
+    assert!(
+        report["exports"].as_array().is_some_and(|e| e.len() == 4),
+        "{report}"
+    );
 }
 
 #[test]
 fn inspect_refuses_what_does_not_fit_the_contract_with_a_reason() {
     let cases: [(&str, Vec<u8>, &str); 4] = [
-        ("notes.txt", b"hello".to_vec(), "not a WebAssembly component"),
+        (
+            "notes.txt",
+            b"hello".to_vec(),
+            "not a WebAssembly component",
+        ),
         (
             "core.wasm",
             wat::parse_str("(module (func (export \"f\")))").expect("wat"),
@@ -55,7 +74,8 @@ fn inspect_refuses_what_does_not_fit_the_contract_with_a_reason() {
         ),
         (
             "sockets.wasm",
-            wat::parse_str(r#"(component (import "wasi:sockets/tcp@0.2.6" (instance)))"#).expect("wat"),
+            wat::parse_str(r#"(component (import "wasi:sockets/tcp@0.2.6" (instance)))"#)
+                .expect("wat"),
             "imports 'wasi:sockets/tcp@0.2.6'",
         ),
         (
@@ -69,8 +89,14 @@ fn inspect_refuses_what_does_not_fit_the_contract_with_a_reason() {
         let out = shopbridge(&["plugin", "inspect", path.to_str().expect("utf-8 path")]);
         let stderr = text(&out.stderr);
         assert!(!out.status.success(), "{name} was accepted");
-        assert!(stderr.contains(reason), "{name}: expected '{reason}' in: {stderr}");
-        assert!(!stderr.contains("Stack backtrace"), "errors are for people: {stderr}");
+        assert!(
+            stderr.contains(reason),
+            "{name}: expected '{reason}' in: {stderr}"
+        );
+        assert!(
+            !stderr.contains("Stack backtrace"),
+            "errors are for people: {stderr}"
+        );
     }
     let out = shopbridge(&["plugin", "inspect", "/no/such/plugin.wasm"]);
     assert!(!out.status.success());
@@ -96,9 +122,19 @@ fn feed_parse_prints_products_as_json_lines_and_a_summary() {
         .map(|l| serde_json::from_str(l).expect("each line is a JSON product"))
         .collect();
     assert!(!products.is_empty());
-    assert!(products.iter().all(|p| p["sku"].as_str().is_some_and(|s| !s.is_empty())));
-    let summary = stderr.lines().find(|l| l.contains("products,")).expect("a summary line");
-    assert!(summary.starts_with(&format!("{} products", products.len())), "{summary}");
+    assert!(
+        products
+            .iter()
+            .all(|p| p["sku"].as_str().is_some_and(|s| !s.is_empty()))
+    );
+    let summary = stderr
+        .lines()
+        .find(|l| l.contains("products,"))
+        .expect("a summary line");
+    assert!(
+        summary.starts_with(&format!("{} products", products.len())),
+        "{summary}"
+    );
     assert!(summary.contains("guest memory peak"), "{summary}");
 }
 
@@ -120,11 +156,25 @@ fn feed_parse_reports_a_plugin_failure_and_exits_non_zero() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("exceeded its 200ms deadline"), "{stderr}");
 
-    let out = shopbridge(&["feed", "parse", "--plugin", components::GOOGLE_MERCHANT, "/no/such/feed.xml"]);
+    let out = shopbridge(&[
+        "feed",
+        "parse",
+        "--plugin",
+        components::GOOGLE_MERCHANT,
+        "/no/such/feed.xml",
+    ]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("/no/such/feed.xml"));
 
-    let out = shopbridge(&["feed", "parse", "--plugin", components::GOOGLE_MERCHANT, "--settings", "novalue", "x"]);
+    let out = shopbridge(&[
+        "feed",
+        "parse",
+        "--plugin",
+        components::GOOGLE_MERCHANT,
+        "--settings",
+        "novalue",
+        "x",
+    ]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("'novalue' is not KEY=VALUE"));
 }

@@ -29,7 +29,9 @@ fn main() {
     let bytes = wat::parse_str(wat).expect("valid WAT");
     let component = Component::new(&engine, bytes).expect("compiles");
     let linker: Linker<()> = Linker::new(&engine);
-    let pre = linker.instantiate_pre(&component).expect("pre-instantiates");
+    let pre = linker
+        .instantiate_pre(&component)
+        .expect("pre-instantiates");
     let bare = median_per_iteration(BATCHES, PER_BATCH, || {
         let mut store = Store::new(&engine, ());
         let instance = pre.instantiate(&mut store).expect("instantiates");
@@ -65,8 +67,14 @@ fn main() {
 }
 
 fn report(bare: Duration, host: Duration) {
-    println!("call_overhead: bare wasmtime instantiate+call of an empty component: {:.2} µs", micros(bare));
-    println!("call_overhead: host instantiate from InstancePre + describe(), all limits on: {:.2} µs", micros(host));
+    println!(
+        "call_overhead: bare wasmtime instantiate+call of an empty component: {:.2} µs",
+        micros(bare)
+    );
+    println!(
+        "call_overhead: host instantiate from InstancePre + describe(), all limits on: {:.2} µs",
+        micros(host)
+    );
     println!(
         "call_overhead: ratio host / bare = {:.2}x (target: within 2x)",
         host.as_secs_f64() / bare.as_secs_f64()

@@ -19,9 +19,16 @@ const CHUNK: usize = 64 << 10;
 const ROUNDS: usize = 5;
 
 fn main() {
-    let megabytes: usize = std::env::var("FEED_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let megabytes: usize = std::env::var("FEED_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let (feed, items) = merchant_feed(megabytes << 20);
-    println!("feed_throughput: {:.1} MB, {items} items, {} KiB chunks", feed.len() as f64 / 1e6, CHUNK >> 10);
+    println!(
+        "feed_throughput: {:.1} MB, {items} items, {} KiB chunks",
+        feed.len() as f64 / 1e6,
+        CHUNK >> 10
+    );
 
     let merchant = block_on(plugin(components::GOOGLE_MERCHANT));
     let options = CallOptions::default();
@@ -62,7 +69,10 @@ fn main() {
     let guest = median(guest);
     let mbps = |d: Duration| feed.len() as f64 / 1e6 / d.as_secs_f64();
     println!("feed_throughput: native parser: {:.1} MB/s", mbps(native));
-    println!("feed_throughput: plugin through the host, all limits on: {:.1} MB/s", mbps(guest));
+    println!(
+        "feed_throughput: plugin through the host, all limits on: {:.1} MB/s",
+        mbps(guest)
+    );
     println!(
         "feed_throughput: ratio plugin / native = {:.2}x (target: at least 0.75x)",
         native.as_secs_f64() / guest.as_secs_f64()
@@ -74,12 +84,20 @@ fn main() {
 }
 
 fn count(records: Vec<FeedRecord>) -> u64 {
-    records.iter().filter(|r| matches!(r, FeedRecord::Product(_))).count() as u64
+    records
+        .iter()
+        .filter(|r| matches!(r, FeedRecord::Product(_)))
+        .count() as u64
 }
 
-fn count_host(records: Vec<shopbridge::runtime::bindings::shopbridge::connector::types::FeedRecord>) -> u64 {
+fn count_host(
+    records: Vec<shopbridge::runtime::bindings::shopbridge::connector::types::FeedRecord>,
+) -> u64 {
     use shopbridge::runtime::bindings::shopbridge::connector::types::FeedRecord as R;
-    records.iter().filter(|r| matches!(r, R::Product(_))).count() as u64
+    records
+        .iter()
+        .filter(|r| matches!(r, R::Product(_)))
+        .count() as u64
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

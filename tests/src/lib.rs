@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
 
+pub mod fakes;
 pub mod feedgen;
 pub mod measure;
 
@@ -33,8 +34,9 @@ static ASYNC: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .expect("starting the test async runtime")
 });
 
-static RUNTIME: LazyLock<Runtime> =
-    LazyLock::new(|| Runtime::new(&RuntimeConfig::default()).expect("building the wasmtime runtime"));
+static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
+    Runtime::new(&RuntimeConfig::default()).expect("building the wasmtime runtime")
+});
 
 static PLUGINS: LazyLock<Mutex<HashMap<String, Arc<Plugin>>>> = LazyLock::new(Default::default);
 
@@ -73,7 +75,12 @@ pub async fn plugin(path: &str) -> Arc<Plugin> {
 pub fn shared_fixtures() -> Option<PathBuf> {
     let dir = std::env::var_os("SHOPBRIDGE_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/fixtures"
+            ))
+        });
     if dir.is_dir() {
         return Some(dir);
     }
@@ -103,7 +110,8 @@ pub struct LoopbackServer {
 impl LoopbackServer {
     /// Serves `router` on 127.0.0.1 on the shared runtime.
     pub fn start(router: axum::Router) -> LoopbackServer {
-        let listener = block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("binding a loopback port");
+        let listener = block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("binding a loopback port");
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         ASYNC.spawn(async move {

@@ -188,7 +188,10 @@ impl Plugin {
     ) -> Result<Metadata, PluginError> {
         let (mut store, instance) = self.instance(runtime, options).await?;
         run(&mut store, self.name(), async |store| {
-            instance.shopbridge_connector_plugin().call_describe(&mut *store).await
+            instance
+                .shopbridge_connector_plugin()
+                .call_describe(&mut *store)
+                .await
         })
         .await
     }
@@ -289,9 +292,7 @@ impl FeedSession {
         chunk: &[u8],
     ) -> Result<Result<Vec<FeedRecord>, FeedError>, PluginError> {
         let parser = self.live_parser()?;
-        self.store
-            .data_mut()
-            .begin_call(self.deadline);
+        self.store.data_mut().begin_call(self.deadline);
         let instance = &self.instance;
         let result = run(&mut self.store, &self.plugin, async |store| {
             instance
@@ -307,9 +308,7 @@ impl FeedSession {
     /// Ends the feed and returns the last records. The instance is released.
     pub async fn finish(&mut self) -> Result<Result<Vec<FeedRecord>, FeedError>, PluginError> {
         let parser = self.live_parser()?;
-        self.store
-            .data_mut()
-            .begin_call(self.deadline);
+        self.store.data_mut().begin_call(self.deadline);
         let instance = &self.instance;
         let result = run(&mut self.store, &self.plugin, async |store| {
             let records = instance

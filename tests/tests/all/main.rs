@@ -2,4 +2,6 @@
 //! area. Guest components are real wasm components built from source; fake
 //! suppliers are real HTTP servers on loopback.
 
+mod feeds;
+mod orders;
 mod sandbox;

@@ -30,7 +30,11 @@ impl Connector for Hostile {
                 secret: false,
                 default_value: Some("ok".into()),
             }],
-            hosts: vec!["localhost".into(), "127.0.0.1".into(), "supplier.test".into()],
+            hosts: vec![
+                "localhost".into(),
+                "127.0.0.1".into(),
+                "supplier.test".into(),
+            ],
         }
     }
 
@@ -69,7 +73,7 @@ impl FeedParse for Misbehave {
             "trap" => panic!("the hostile plugin panics on purpose"),
             "bloat" => {
                 let big = "x".repeat(1 << 20);
-                Ok((0..64)
+                Ok((0..24)
                     .map(|i| {
                         let mut p = Product::new(format!("bloat-{i}"), "bloat");
                         p.description = Some(big.clone());
