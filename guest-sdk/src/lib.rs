@@ -58,16 +58,17 @@ pub mod bindings {
 
 pub use bindings::shopbridge::connector::types::{
     Address, Attribute, Availability, Capability, FeedError, FeedRecord, FieldIssue, Metadata,
-    Money, Order, OrderError, OrderLine, OrderState, Product, Rejection, SettingSpec, Shipment,
-    StatusUpdate, Submission, TransientFailure, ProductVariant,
+    Money, Order, OrderError, OrderLine, OrderState, Product, ProductVariant, Rejection,
+    SettingSpec, Shipment, StatusUpdate, Submission, TransientFailure,
 };
 
 /// Everything a connector usually imports.
 pub mod prelude {
     pub use crate::{
         Address, Attribute, Availability, Capability, Connector, FeedError, FeedParse, FeedRecord,
-        FieldIssue, Metadata, Money, Order, OrderError, OrderLine, OrderState, Product, Rejection,
-        SettingSpec, Shipment, StatusUpdate, Submission, TransientFailure, ProductVariant,
+        FieldIssue, Metadata, Money, Order, OrderError, OrderLine, OrderState, Product,
+        ProductVariant, Rejection, SettingSpec, Shipment, StatusUpdate, Submission,
+        TransientFailure,
     };
 }
 
@@ -127,7 +128,7 @@ macro_rules! export_connector {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             type __ShopbridgeExport = $crate::export::Exported<$connector>;
-            $crate::bindings::export!(__ShopbridgeExport with_types_in $crate::bindings);
+    $crate::bindings::export!(__ShopbridgeExport with_types_in $crate::bindings);
         };
     };
 }
@@ -174,7 +175,11 @@ impl Rejection {
 
 impl FieldIssue {
     /// A field-level problem: `FieldIssue::new("shipping-address.postal-code", "missing", "…")`.
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         FieldIssue {
             field: field.into(),
             code: code.into(),

@@ -102,7 +102,9 @@ pub fn format_decimal(money: &Money) -> String {
 
 fn classify_error(text: &str, number: &str) -> MoneyError {
     if number.bytes().any(|b| b.is_ascii_digit())
-        && number.chars().all(|c| c.is_ascii_digit() || ".,-+ ".contains(c))
+        && number
+            .chars()
+            .all(|c| c.is_ascii_digit() || ".,-+ ".contains(c))
     {
         MoneyError::Overflow(text.to_owned())
     } else {
@@ -154,11 +156,18 @@ fn parse_amount(text: &str, minor: u32) -> Option<i64> {
         .chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
         .collect();
-    if body.is_empty() || !body.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+    if body.is_empty()
+        || !body
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
         return None;
     }
     let is_sep = |b: &u8| *b == b'.' || *b == b',';
-    if body.as_bytes().windows(2).any(|w| is_sep(&w[0]) && is_sep(&w[1]))
+    if body
+        .as_bytes()
+        .windows(2)
+        .any(|w| is_sep(&w[0]) && is_sep(&w[1]))
         || body.as_bytes().last().is_some_and(is_sep)
     {
         return None;
@@ -179,10 +188,7 @@ fn parse_amount(text: &str, minor: u32) -> Option<i64> {
     };
     let scale = 10i64.checked_pow(minor)?;
     let mut value = int_value.checked_mul(scale)?;
-    let frac_digits: Vec<i64> = frac_part
-        .bytes()
-        .map(|b| i64::from(b - b'0'))
-        .collect();
+    let frac_digits: Vec<i64> = frac_part.bytes().map(|b| i64::from(b - b'0')).collect();
     let mut place = scale / 10;
     for (i, digit) in frac_digits.iter().enumerate() {
         if (i as u32) < minor {
@@ -224,7 +230,9 @@ mod tests {
     use super::*;
 
     fn eur(text: &str) -> i64 {
-        parse(text, Some("EUR")).map(|m| m.amount_minor).unwrap_or(i64::MIN)
+        parse(text, Some("EUR"))
+            .map(|m| m.amount_minor)
+            .unwrap_or(i64::MIN)
     }
 
     #[test]
@@ -263,10 +271,19 @@ mod tests {
     fn errors_say_what_is_wrong() {
         assert_eq!(parse("", Some("EUR")), Err(MoneyError::Empty));
         assert_eq!(parse("12.99", None), Err(MoneyError::NoCurrency));
-        assert!(matches!(parse("abc", Some("EUR")), Err(MoneyError::NotANumber(_))));
-        assert!(matches!(parse("12 EURO", None), Err(MoneyError::UnknownCurrency(_))));
+        assert!(matches!(
+            parse("abc", Some("EUR")),
+            Err(MoneyError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse("12 EURO", None),
+            Err(MoneyError::UnknownCurrency(_))
+        ));
         assert!(parse("12..3", Some("EUR")).is_err());
-        assert!(matches!(parse("1x2 EUR", None), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(
+            parse("1x2 EUR", None),
+            Err(MoneyError::NotANumber(_))
+        ));
         assert!(matches!(
             parse("99999999999999999999 EUR", None),
             Err(MoneyError::Overflow(_))
@@ -275,9 +292,15 @@ mod tests {
 
     #[test]
     fn formats_back() {
-        let m = Money { amount_minor: -1299, currency: "EUR".into() };
+        let m = Money {
+            amount_minor: -1299,
+            currency: "EUR".into(),
+        };
         assert_eq!(format_decimal(&m), "-12.99");
-        let m = Money { amount_minor: 5, currency: "EUR".into() };
+        let m = Money {
+            amount_minor: 5,
+            currency: "EUR".into(),
+        };
         assert_eq!(format_decimal(&m), "0.05");
     }
 }

@@ -76,7 +76,11 @@ fn ensure_guest_target() -> Result<(), String> {
         .output()
         .map_err(|e| format!("rustc not found: {e}"))?;
     let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
-    if Path::new(&sysroot).join("lib/rustlib").join(GUEST_TARGET).is_dir() {
+    if Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(GUEST_TARGET)
+        .is_dir()
+    {
         return Ok(());
     }
     run(Command::new("rustup").args(["target", "add", GUEST_TARGET]))
@@ -100,9 +104,28 @@ fn demo(args: &[String]) -> Result<(), String> {
         .cloned()
         .unwrap_or_else(|| "plugins/google-merchant/fixtures/merchant-rss.xml".to_owned());
     let plugin = components.join("google_merchant.wasm");
-    run(cargo().args(["run", "--quiet", "-p", "shopbridge", "--", "plugin", "inspect"]).arg(&plugin))?;
     run(cargo()
-        .args(["run", "--quiet", "-p", "shopbridge", "--", "feed", "parse", "--plugin"])
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "shopbridge",
+            "--",
+            "plugin",
+            "inspect",
+        ])
+        .arg(&plugin))?;
+    run(cargo()
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "shopbridge",
+            "--",
+            "feed",
+            "parse",
+            "--plugin",
+        ])
         .arg(&plugin)
         .arg(feed))
 }
@@ -125,6 +148,13 @@ fn bench(args: &[String]) -> Result<(), String> {
 fn ci() -> Result<(), String> {
     ensure_guest_target()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     test(&[])
 }
