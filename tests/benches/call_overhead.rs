@@ -1,8 +1,12 @@
 //! Plugin call overhead: a fresh store + instantiate from `InstancePre` +
 //! one trivial export call (`describe`) of a real plugin, through the host's
 //! full machinery (pooling allocator, epoch deadline, memory limiter, WASI,
-//! async), against a bare wasmtime instantiate + call of an empty component,
-//! measured in the same run.
+//! async), measured in the same run against two baselines:
+//! - a bare wasmtime instantiate + call of an empty component (the figure
+//!   the issue names);
+//! - bare wasmtime (default config, synchronous, no limits, imports stubbed)
+//!   instantiating the same plugin and calling the same export: what the
+//!   component itself costs, so the difference is the host's own overhead.
 //!
 //! Run: `cargo xtask bench call_overhead` (release build).
 
@@ -41,6 +45,31 @@ fn main() {
         f.call(&mut store, ()).expect("calls");
     });
 
+    // Bare wasmtime, the same plugin, the same export.
+    let plugin_bytes = std::fs::read(components::HOSTILE).expect("plugin built");
+    let plugin_component = Component::new(&engine, plugin_bytes).expect("compiles");
+    let mut stub_linker: Linker<()> = Linker::new(&engine);
+    stub_linker
+        .define_unknown_imports_as_traps(&plugin_component)
+        .expect("stubs imports");
+    let plugin_pre = stub_linker
+        .instantiate_pre(&plugin_component)
+        .expect("pre-instantiates");
+    let interface = plugin_component
+        .get_export_index(None, "shopbridge:connector/plugin@0.1.0")
+        .expect("exports plugin");
+    let describe = plugin_component
+        .get_export_index(Some(&interface), "describe")
+        .expect("exports describe");
+    let bare_plugin = median_per_iteration(BATCHES, PER_BATCH, || {
+        let mut store = Store::new(&engine, ());
+        let instance = plugin_pre.instantiate(&mut store).expect("instantiates");
+        let func = instance.get_func(&mut store, describe).expect("describe");
+        let mut results = [wasmtime::component::Val::Bool(false)];
+        func.call(&mut store, &[], &mut results).expect("calls");
+        std::hint::black_box(&results);
+    });
+
     // The host: a real plugin through Plugin (fresh store, InstancePre,
     // limits, WASI), describe() as the trivial export.
     let hostile = block_on(plugin(components::HOSTILE));
@@ -63,22 +92,30 @@ fn main() {
         samples[samples.len() / 2]
     });
 
-    report(bare, host);
-}
-
-fn report(bare: Duration, host: Duration) {
     println!(
-        "call_overhead: bare wasmtime instantiate+call of an empty component: {:.2} µs",
+        "call_overhead: bare wasmtime, empty component, instantiate+call: {:.2} µs",
         micros(bare)
     );
     println!(
-        "call_overhead: host instantiate from InstancePre + describe(), all limits on: {:.2} µs",
+        "call_overhead: bare wasmtime, the plugin, instantiate+describe(): {:.2} µs",
+        micros(bare_plugin)
+    );
+    println!(
+        "call_overhead: host, the plugin, instantiate from InstancePre + describe(), all limits on: {:.2} µs",
         micros(host)
     );
     println!(
-        "call_overhead: ratio host / bare = {:.2}x (target: within 2x)",
-        host.as_secs_f64() / bare.as_secs_f64()
+        "call_overhead: ratio host / bare empty component = {:.2}x (target: within 2x)",
+        ratio(host, bare)
     );
+    println!(
+        "call_overhead: ratio host / bare wasmtime on the same plugin = {:.2}x",
+        ratio(host, bare_plugin)
+    );
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
 }
 
 fn micros(d: Duration) -> f64 {

@@ -206,6 +206,10 @@ fn engine_config(config: &RuntimeConfig) -> Config {
     let mut c = Config::new();
     c.wasm_component_model(true);
     c.epoch_interruption(true);
+    // Inline small wasm functions into their callers: fewer calls, and fewer
+    // of the epoch checks Cranelift puts at every function entry. Measured
+    // here: +10% on feed parsing, for a little more compile time.
+    c.compiler_inlining(wasmtime::Inlining::Yes);
     // Guest stacks: 1 MiB of wasm stack is Rust's default main-thread need
     // and plenty for a parser; async fibers get 2 MiB so host calls on top fit.
     c.max_wasm_stack(1 << 20);
@@ -222,9 +226,17 @@ fn engine_config(config: &RuntimeConfig) -> Config {
     pool.total_stacks(config.max_instances);
     // Hard ceiling per memory; each binding's limiter sets a lower one.
     pool.max_memory_size(1 << 30);
-    // Keep a slot's first 1 MiB resident between uses: the next instance of
-    // the same plugin starts without page faults for its stack and data.
-    pool.linear_memory_keep_resident(1 << 20);
+    // Between two instances, reset only the pages the last one dirtied
+    // (Linux PAGEMAP_SCAN, 6.7+) and keep them mapped, up to 2 MiB: a call
+    // touches a few pages of stack, data and heap, and re-faulting them
+    // (plus the madvise and TLB shootdown) was two thirds of a call (27 µs
+    // → 9.7 µs here). Without PAGEMAP_SCAN wasmtime would memset the whole
+    // kept region on every reset, so keep nothing and let madvise do it.
+    if PoolingAllocationConfig::is_pagemap_scan_available() {
+        pool.pagemap_scan(wasmtime::Enabled::Yes);
+        pool.linear_memory_keep_resident(2 << 20);
+        pool.table_keep_resident(64 << 10);
+    }
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     c
 }
