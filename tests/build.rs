@@ -29,6 +29,8 @@ fn main() {
         "tests/components",
         "wit",
         "Cargo.lock",
+        "Cargo.toml",
+        ".cargo/config.toml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
