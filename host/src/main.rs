@@ -205,10 +205,10 @@ async fn parse(args: ParseArgs) -> anyhow::Result<()> {
             }
         },
         |done, total| {
-            if progress.length().is_none() {
-                if let Some(total) = total {
-                    progress.set_length(total);
-                }
+            if progress.length().is_none()
+                && let Some(total) = total
+            {
+                progress.set_length(total);
             }
             progress.set_position(done);
         },

@@ -155,8 +155,8 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// Checks what BigBuy checks: known SKUs, positive quantities.
-fn validate(body: &Value) -> Result<(), Response> {
+/// Checks what BigBuy checks: known SKUs. Returns the error answer, if any.
+fn validate(body: &Value) -> Option<Response> {
     let products = body["order"]["products"]
         .as_array()
         .cloned()
@@ -169,19 +169,17 @@ fn validate(body: &Value) -> Result<(), Response> {
         .collect();
     if !unknown.is_empty() {
         let message = json!({"info": "Products not found.", "data": {"skus": unknown}}).to_string();
-        return Err(error(StatusCode::BAD_REQUEST, "ER001", &message));
+        return Some(error(StatusCode::BAD_REQUEST, "ER001", &message));
     }
-    Ok(())
+    None
 }
 
 async fn check(State(state): Shared, headers: HeaderMap, body: axum::Json<Value>) -> Response {
     if !authorized(&lock(&state), &headers) {
         return error(StatusCode::UNAUTHORIZED, "401", "Bad credentials");
     }
-    match validate(&body) {
-        Ok(()) => axum::Json(json!({"totalWithoutTaxes": 10.0})).into_response(),
-        Err(r) => r,
-    }
+    validate(&body)
+        .unwrap_or_else(|| axum::Json(json!({"totalWithoutTaxes": 10.0})).into_response())
 }
 
 async fn create(
@@ -205,8 +203,8 @@ async fn create(
             Outage::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "maintenance").into_response(),
         };
     }
-    if let Err(r) = validate(&body) {
-        return r;
+    if let Some(refusal) = validate(&body) {
+        return refusal;
     }
     let reference = body["order"]["internalReference"]
         .as_str()

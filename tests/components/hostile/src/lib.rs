@@ -14,7 +14,9 @@
 use shopbridge_guest_sdk::prelude::*;
 use shopbridge_guest_sdk::{export_connector, http, settings};
 
-struct Hostile;
+/// The connector (public so that the native build, where the export macro
+/// expands to nothing, still sees it used).
+pub struct Hostile;
 
 impl Connector for Hostile {
     fn metadata() -> Metadata {
