@@ -65,8 +65,9 @@ struct ParseArgs {
     /// The plugin component (.wasm).
     #[arg(long)]
     plugin: PathBuf,
-    /// Plugin settings, as key=value.
-    #[arg(long = "settings", alias = "setting", value_name = "KEY=VALUE", num_args = 1.., value_parser = parse_setting)]
+    /// A plugin setting, as key=value; repeat for several
+    /// (`--settings currency=EUR --settings delimiter=';'`).
+    #[arg(long = "settings", alias = "setting", value_name = "KEY=VALUE", value_parser = parse_setting)]
     settings: Vec<(String, String)>,
     /// Hosts the plugin may reach over HTTP (besides its declaration).
     #[arg(long = "allow-host", value_name = "HOST")]
