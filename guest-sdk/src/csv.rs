@@ -186,17 +186,7 @@ fn guess_delimiter_with_quote(text: &[u8], quote: u8) -> Option<u8> {
 fn fold_column_name(name: &str) -> String {
     name.chars()
         .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-            'ç' => 'c',
-            'è' | 'é' | 'ê' | 'ë' => 'e',
-            'ì' | 'í' | 'î' | 'ï' => 'i',
-            'ñ' => 'n',
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' => 'u',
-            'ý' | 'ÿ' => 'y',
-            other => other,
-        })
+        .map(fold_accent)
         .filter(|c| c.is_alphanumeric())
         .collect()
 }
@@ -829,6 +819,22 @@ fn field_slices<'a>(data: &'a [u8], ends: &'a [usize]) -> impl Iterator<Item = &
     })
 }
 
+/// A lower-case Latin letter without its accent (`é` → `e`), for comparing
+/// what suppliers type by hand: column names, availability words.
+pub fn fold_accent(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ý' | 'ÿ' => 'y',
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1171,28 +1177,11 @@ mod tests {
         use super::*;
 
         fn fixtures() -> Option<PathBuf> {
-            let dir = std::env::var_os("SHOPBRIDGE_FIXTURES")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(concat!(
-                        env!("CARGO_MANIFEST_DIR"),
-                        "/../../shared/fixtures"
-                    ))
-                })
-                .join("csv-spectrum");
-            if dir.join("csvs").is_dir() {
-                return Some(dir);
-            }
-            eprintln!(
-                "WARNING: csv-spectrum fixtures not found at {}: set SHOPBRIDGE_FIXTURES; \
-                 the CSV acid test did not run",
-                dir.display()
-            );
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "fixtures are required in CI"
-            );
-            None
+            crate::testing::shared_fixtures(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/fixtures"
+            ))
+            .map(|dir| dir.join("csv-spectrum"))
         }
 
         /// The expected rows, as (column, value) pairs in the file's order.

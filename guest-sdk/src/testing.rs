@@ -62,6 +62,28 @@ mod native {
         LOGS.with(|l| l.borrow().clone())
     }
 
+    /// The shared real-world fixtures folder: `$SHOPBRIDGE_FIXTURES`, else
+    /// `default_dir` (a path the caller builds from its `CARGO_MANIFEST_DIR`).
+    /// When the folder is absent it says so loudly and returns `None`, so
+    /// the caller's own fixtures still run; under CI (`CI` set) it panics
+    /// instead, so a CI run never passes without the real-world files.
+    pub fn shared_fixtures(default_dir: &str) -> Option<std::path::PathBuf> {
+        let dir = std::env::var_os("SHOPBRIDGE_FIXTURES").map_or_else(
+            || std::path::PathBuf::from(default_dir),
+            std::path::PathBuf::from,
+        );
+        if dir.is_dir() {
+            return Some(dir);
+        }
+        let message = format!(
+            "SHARED FIXTURES ABSENT at {}: the real-world fixture tests did not run (set SHOPBRIDGE_FIXTURES)",
+            dir.display()
+        );
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("\n!!!!! {message} !!!!!\n");
+        None
+    }
+
     /// A response with a JSON body.
     pub fn json_response(status: u16, body: &str) -> Response {
         Response {

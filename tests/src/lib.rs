@@ -69,30 +69,13 @@ pub async fn plugin(path: &str) -> Arc<Plugin> {
 }
 
 /// The shared fixtures folder (`$SHOPBRIDGE_FIXTURES`, else
-/// `../shared/fixtures` beside the repository). When it is absent the caller
-/// gets `None` after a loud warning; under CI (`CI` set) it panics instead,
-/// so a CI run never passes without the real-world files.
+/// `../shared/fixtures` beside the repository); see
+/// [`shopbridge_guest_sdk::testing::shared_fixtures`].
 pub fn shared_fixtures() -> Option<PathBuf> {
-    let dir = std::env::var_os("SHOPBRIDGE_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures"
-            ))
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let message = format!(
-        "SHARED FIXTURES ABSENT at {}: the real-world fixture tests did not run (set SHOPBRIDGE_FIXTURES); the project's own fixtures still ran",
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}");
-    }
-    eprintln!("\n!!!!! {message} !!!!!\n");
-    None
+    shopbridge_guest_sdk::testing::shared_fixtures(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures"
+    ))
 }
 
 /// A file of the project's own fixtures, relative to the repository root.

@@ -8,33 +8,11 @@ use google_merchant::MerchantParser;
 use shopbridge_guest_sdk::prelude::*;
 use shopbridge_guest_sdk::testing;
 
-/// The shared fixtures folder: `$SHOPBRIDGE_FIXTURES`, or `shared/fixtures`
-/// next to the repository. `None` (after a loud warning) when it is absent;
-/// under CI its absence fails the test.
 fn shared_fixtures() -> Option<PathBuf> {
-    let dir = std::env::var_os("SHOPBRIDGE_FIXTURES").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/fixtures"
-            ))
-        },
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    eprintln!(
-        "\n!!! WARNING: shared fixtures not found at {} — tests against real feeds SKIPPED.\n\
-         !!! Set SHOPBRIDGE_FIXTURES to the fixtures folder.\n",
-        dir.display()
-    );
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "shared fixtures are required under CI (looked in {})",
-        dir.display()
-    );
-    None
+    shopbridge_guest_sdk::testing::shared_fixtures(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures"
+    ))
 }
 
 fn shared(path: &str) -> Option<Vec<u8>> {
