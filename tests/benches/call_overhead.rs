@@ -70,6 +70,46 @@ fn main() {
         std::hint::black_box(&results);
     });
 
+    // Bare wasmtime with the host's allocator settings (pooling, dirty-page
+    // reset), synchronous, no WASI, no limits: the floor for this plugin.
+    let mut pooled = Config::new();
+    pooled.wasm_component_model(true);
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    if wasmtime::PoolingAllocationConfig::is_pagemap_scan_available() {
+        pool.pagemap_scan(wasmtime::Enabled::Yes);
+        pool.linear_memory_keep_resident(2 << 20);
+    }
+    pooled.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    let pooled_engine = Engine::new(&pooled).expect("pooled engine");
+    let pooled_component = Component::new(
+        &pooled_engine,
+        std::fs::read(components::HOSTILE).expect("plugin built"),
+    )
+    .expect("compiles");
+    let mut pooled_linker: Linker<()> = Linker::new(&pooled_engine);
+    pooled_linker
+        .define_unknown_imports_as_traps(&pooled_component)
+        .expect("stubs imports");
+    let pooled_pre = pooled_linker
+        .instantiate_pre(&pooled_component)
+        .expect("pre-instantiates");
+    let pooled_interface = pooled_component
+        .get_export_index(None, "shopbridge:connector/plugin@0.1.0")
+        .expect("exports plugin");
+    let pooled_describe = pooled_component
+        .get_export_index(Some(&pooled_interface), "describe")
+        .expect("exports describe");
+    let pooled_plugin = median_per_iteration(BATCHES, PER_BATCH, || {
+        let mut store = Store::new(&pooled_engine, ());
+        let instance = pooled_pre.instantiate(&mut store).expect("instantiates");
+        let func = instance
+            .get_func(&mut store, pooled_describe)
+            .expect("describe");
+        let mut results = [wasmtime::component::Val::Bool(false)];
+        func.call(&mut store, &[], &mut results).expect("calls");
+        std::hint::black_box(&results);
+    });
+
     // The host: a real plugin through Plugin (fresh store, InstancePre,
     // limits, WASI), describe() as the trivial export.
     let hostile = block_on(plugin(components::HOSTILE));
@@ -101,6 +141,10 @@ fn main() {
         micros(bare_plugin)
     );
     println!(
+        "call_overhead: bare wasmtime + the host's pooling settings, the plugin, instantiate+describe(): {:.2} µs",
+        micros(pooled_plugin)
+    );
+    println!(
         "call_overhead: host, the plugin, instantiate from InstancePre + describe(), all limits on: {:.2} µs",
         micros(host)
     );
@@ -109,8 +153,9 @@ fn main() {
         ratio(host, bare)
     );
     println!(
-        "call_overhead: ratio host / bare wasmtime on the same plugin = {:.2}x",
-        ratio(host, bare_plugin)
+        "call_overhead: ratio host / bare wasmtime on the same plugin = {:.2}x (default config), {:.2}x (pooling)",
+        ratio(host, bare_plugin),
+        ratio(host, pooled_plugin)
     );
 }
 
