@@ -130,9 +130,60 @@ fn demo(args: &[String]) -> Result<(), String> {
         .arg(feed))
 }
 
+/// `cargo test --workspace`, its output passed through, then one closing
+/// line with the totals of every test binary (`tests: N passed, N failed`),
+/// so that a run that executed no test cannot pass for a green one.
 fn test(args: &[String]) -> Result<(), String> {
+    use std::io::{BufRead, BufReader, Write};
+
     ensure_guest_target()?;
-    run(cargo().args(["test", "--workspace"]).args(args))
+    let mut command = cargo();
+    command
+        .args(["test", "--workspace"])
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped());
+    eprintln!("$ {}", describe(&command));
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("could not start cargo test: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(stdout) = child.stdout.take() {
+        let mut out = std::io::stdout().lock();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("reading cargo test output: {e}"))?;
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count_before(rest, " passed");
+                failed += count_before(rest, " failed");
+            }
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for cargo test: {e}"))?;
+    println!("tests: {passed} passed, {failed} failed");
+    if !status.success() {
+        return Err(format!("cargo test failed ({status})"));
+    }
+    if passed == 0 {
+        return Err("cargo test ran no test".to_owned());
+    }
+    Ok(())
+}
+
+/// The number just before `label` in a `test result:` line.
+fn count_before(line: &str, label: &str) -> u64 {
+    line.split(';')
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(label)
+                .map(str::trim)
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
