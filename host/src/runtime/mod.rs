@@ -195,11 +195,6 @@ impl Settings {
         }
         self
     }
-
-    /// The names that are set.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.values.keys().map(String::as_str)
-    }
 }
 
 fn engine_config(config: &RuntimeConfig) -> Config {

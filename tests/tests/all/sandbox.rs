@@ -241,6 +241,74 @@ fn a_slow_supplier_times_out_and_the_call_deadline_holds() {
     });
 }
 
+#[test]
+fn http_budgets_and_caps_hold_and_retry_after_reaches_the_plugin() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    let hits = Arc::new(AtomicU32::new(0));
+    let counter = hits.clone();
+    let server = LoopbackServer::start(
+        axum::Router::new()
+            .route(
+                "/count",
+                axum::routing::get(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    async { "ok" }
+                }),
+            )
+            .route("/big", axum::routing::get(|| async { "x".repeat(4096) }))
+            .route(
+                "/busy",
+                axum::routing::get(|| async {
+                    (
+                        axum::http::StatusCode::TOO_MANY_REQUESTS,
+                        [("retry-after", "12")],
+                        "slow down",
+                    )
+                }),
+            ),
+    );
+    block_on(async {
+        let run = |path: &str, repeat: &str, max_response: u64| {
+            let mut opts = options(&[
+                ("mode", "http"),
+                ("url", &server.url(path)),
+                ("repeat", repeat),
+            ]);
+            opts.network.allow_private_network = true;
+            opts.limits.deadline = Duration::from_secs(5);
+            opts.limits.http.max_requests_per_call = 8;
+            opts.limits.http.max_response_bytes = max_response;
+            async move {
+                let mut session = open(&opts).await;
+                let mut records = session.push(b"x").await.expect("runs").expect("answers");
+                records.remove(0)
+            }
+        };
+        // The request budget: the 9th request of one call is refused, and
+        // the server saw exactly 8.
+        let r = run("/count", "9", 1 << 20).await;
+        assert!(refusal(&r).contains("more than 8 requests"), "{r:?}");
+        assert_eq!(hits.load(Ordering::SeqCst), 8);
+        // The budget is per call: the next call may send again.
+        let r = run("/count", "8", 1 << 20).await;
+        assert!(
+            matches!(&r, FeedRecord::Product(p) if p.name == "status 200"),
+            "{r:?}"
+        );
+        // The response cap.
+        let r = run("/big", "1", 1024).await;
+        assert!(refusal(&r).contains("larger than 1024 bytes"), "{r:?}");
+        // 429 with Retry-After: the delay reaches the plugin in seconds.
+        let r = run("/busy", "1", 1 << 20).await;
+        assert!(
+            matches!(&r, FeedRecord::Product(p) if p.name == "status 429 retry-after 12"),
+            "{r:?}"
+        );
+    });
+}
+
 fn sample_order() -> Order {
     Order {
         reference: "order-1".into(),

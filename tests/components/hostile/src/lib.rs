@@ -6,8 +6,9 @@
 //! - `oom`: allocates until memory runs out;
 //! - `trap`: panics;
 //! - `bloat`: returns records far larger than the chunk;
-//! - `http`: sends a GET to the setting `url` and reports the outcome as a
-//!   product named `status <code>` or a rejection with the error.
+//! - `http`: sends a GET to the setting `url` (`repeat` times, default 1)
+//!   and reports the last outcome as a product named
+//!   `status <code> retry-after <seconds>` or a rejection with the error.
 //!
 //! `submit-order` with `mode=loop` spins too, so order calls are covered.
 
@@ -85,10 +86,20 @@ impl FeedParse for Misbehave {
             }
             "http" => {
                 let url = settings::get("url").unwrap_or_default();
-                Ok(vec![match http::Request::get(url).send() {
+                let repeat: u32 = settings::get("repeat")
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(1);
+                let mut outcome = http::Request::get(url.clone()).send();
+                for _ in 1..repeat {
+                    outcome = http::Request::get(url.clone()).send();
+                }
+                Ok(vec![match outcome {
                     Ok(response) => FeedRecord::Product(Product::new(
                         "http",
-                        format!("status {}", response.status),
+                        match response.retry_after_seconds {
+                            Some(s) => format!("status {} retry-after {s}", response.status),
+                            None => format!("status {}", response.status),
+                        },
                     )),
                     Err(e) => FeedRecord::Rejected(Rejection::new(None, None, http::describe(&e))),
                 }])
