@@ -178,3 +178,39 @@ fn feed_parse_reports_a_plugin_failure_and_exits_non_zero() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("'novalue' is not KEY=VALUE"));
 }
+
+#[test]
+fn a_plugins_stdout_and_stderr_go_to_the_log_with_its_name() {
+    let feed = temp_file("print.xml", b"<x/>");
+    let out = Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+        .args([
+            "feed",
+            "parse",
+            "--plugin",
+            components::HOSTILE,
+            "--settings",
+            "mode=print",
+        ])
+        .arg(&feed)
+        .env("SHOPBRIDGE_LOG", "info")
+        .output()
+        .expect("running shopbridge");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    for stream in ["stdout", "stderr"] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!("hello on {stream} from the plugin")))
+            .unwrap_or_else(|| panic!("no log line for the plugin's {stream}: {stderr}"));
+        assert!(
+            line.contains("plugin=hostile") || line.contains("plugin: hostile"),
+            "{line}"
+        );
+    }
+    // The product output on stdout is untouched by the plugin's prints.
+    assert!(
+        text(&out.stdout).lines().all(|l| l.starts_with('{')),
+        "{}",
+        text(&out.stdout)
+    );
+}

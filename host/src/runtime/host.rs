@@ -28,20 +28,14 @@ pub(crate) struct HostState {
     pub(crate) http: HttpCapability,
     settings: Arc<super::Settings>,
     log_records: u32,
-    wasi: WasiCtx,
+    /// Built on the guest's first WASI call: most calls (metadata, a feed
+    /// chunk, an order) never make one, and building it seeds two RNGs.
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
 }
 
 impl HostState {
     pub(crate) fn new(sandbox: Sandbox, clients: HttpClients) -> Self {
-        let mut wasi = WasiCtx::builder();
-        // No preopened directories, no environment, no arguments, no sockets.
-        // Clocks and random are WASI's own. Stdout and stderr go to tracing.
-        wasi.stdout(LogStream::new(sandbox.plugin.clone(), "stdout"))
-            .stderr(LogStream::new(sandbox.plugin.clone(), "stderr"))
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
         HostState {
             memory: MemoryLimiter::new(sandbox.limits.memory_bytes),
             call_deadline: Instant::now() + sandbox.limits.deadline,
@@ -55,7 +49,7 @@ impl HostState {
             settings: sandbox.settings,
             plugin: sandbox.plugin,
             log_records: 0,
-            wasi: wasi.build(),
+            wasi: None,
             table: ResourceTable::new(),
         }
     }
@@ -71,8 +65,21 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let plugin = &self.plugin;
+        let ctx = self.wasi.get_or_insert_with(|| {
+            // No preopened directories, no environment, no arguments, no
+            // sockets. Clocks and random are WASI's own. Stdout and stderr
+            // go to tracing.
+            WasiCtx::builder()
+                .stdout(LogStream::new(plugin.clone(), "stdout"))
+                .stderr(LogStream::new(plugin.clone(), "stderr"))
+                .allow_tcp(false)
+                .allow_udp(false)
+                .allow_ip_name_lookup(false)
+                .build()
+        });
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx,
             table: &mut self.table,
         }
     }

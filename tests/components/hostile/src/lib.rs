@@ -6,6 +6,7 @@
 //! - `oom`: allocates until memory runs out;
 //! - `trap`: panics;
 //! - `bloat`: returns records far larger than the chunk;
+//! - `print`: writes a line to stdout and one to stderr, then behaves;
 //! - `http`: sends a GET to the setting `url` (`repeat` times, default 1)
 //!   and reports the last outcome as a product named
 //!   `status <code> retry-after <seconds>` or a rejection with the error.
@@ -74,6 +75,11 @@ impl FeedParse for Misbehave {
                 self.hoard.push(vec![1u8; 1 << 20]);
             },
             "trap" => panic!("the hostile plugin panics on purpose"),
+            "print" => {
+                println!("hello on stdout from the plugin");
+                eprintln!("hello on stderr from the plugin");
+                Ok(vec![FeedRecord::Product(Product::new("printed", "ok"))])
+            }
             "bloat" => {
                 let big = "x".repeat(1 << 20);
                 Ok((0..24)
