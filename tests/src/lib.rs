@@ -78,6 +78,51 @@ pub fn shared_fixtures() -> Option<PathBuf> {
     ))
 }
 
+/// A realistic order for one supplier: a French address, two units of each
+/// SKU at 15.99 EUR, `key` as the idempotency key.
+pub fn sample_order(
+    key: &str,
+    skus: &[&str],
+) -> shopbridge::runtime::bindings::shopbridge::connector::types::Order {
+    use shopbridge::runtime::bindings::shopbridge::connector::types::{
+        Address, Money, Order, OrderLine,
+    };
+    Order {
+        reference: format!("shop-{key}"),
+        idempotency_key: key.to_owned(),
+        placed_at: "2026-11-25T10:00:00Z".into(),
+        customer_email: Some("jeanne@example.fr".into()),
+        shipping_address: Address {
+            first_name: "Jeanne".into(),
+            last_name: "Martin".into(),
+            company: None,
+            line1: "12 rue des Lilas".into(),
+            line2: Some("Bâtiment B".into()),
+            postal_code: "75011".into(),
+            city: "Paris".into(),
+            region: None,
+            country_code: "FR".into(),
+            phone: Some("+33612345678".into()),
+            email: None,
+        },
+        billing_address: None,
+        lines: skus
+            .iter()
+            .map(|sku| OrderLine {
+                sku: (*sku).to_owned(),
+                quantity: 2,
+                unit_price: Money {
+                    amount_minor: 1599,
+                    currency: "EUR".into(),
+                },
+                name: None,
+            })
+            .collect(),
+        shipping_method: None,
+        note: None,
+    }
+}
+
 /// A file of the project's own fixtures, relative to the repository root.
 pub fn project_fixture(relative: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(relative)

@@ -104,28 +104,15 @@ fn demo(args: &[String]) -> Result<(), String> {
         .cloned()
         .unwrap_or_else(|| "plugins/google-merchant/fixtures/merchant-rss.xml".to_owned());
     let plugin = components.join("google_merchant.wasm");
-    run(cargo()
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "shopbridge",
-            "--",
-            "plugin",
-            "inspect",
-        ])
-        .arg(&plugin))?;
-    run(cargo()
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "shopbridge",
-            "--",
-            "feed",
-            "parse",
-            "--plugin",
-        ])
+    let shopbridge = |args: &[&str]| {
+        let mut command = cargo();
+        command
+            .args(["run", "--quiet", "-p", "shopbridge", "--"])
+            .args(args);
+        command
+    };
+    run(shopbridge(&["plugin", "inspect"]).arg(&plugin))?;
+    run(shopbridge(&["feed", "parse", "--plugin"])
         .arg(&plugin)
         .arg(feed))
 }

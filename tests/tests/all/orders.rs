@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use shopbridge::plugins::{CallOptions, Plugin};
 use shopbridge::runtime::bindings::shopbridge::connector::types::{
-    Address, Money, Order, OrderError, OrderLine, OrderState,
+    Money, Order, OrderError, OrderState,
 };
 use shopbridge::runtime::{HostPattern, Limits, NetworkPolicy, Settings};
 use shopbridge_tests::fakes::wholesaler::{FakeWholesaler, Outage, UNKNOWN_SKU_PREFIX};
-use shopbridge_tests::{block_on, components, plugin, runtime};
+use shopbridge_tests::{block_on, components, plugin, runtime, sample_order};
 
 const KEY: &str = "test-api-key";
 
@@ -32,40 +32,7 @@ fn options(supplier: &FakeWholesaler) -> CallOptions {
 }
 
 fn order(key: &str, skus: &[&str]) -> Order {
-    Order {
-        reference: format!("shop-{key}"),
-        idempotency_key: key.to_owned(),
-        placed_at: "2026-11-25T10:00:00Z".into(),
-        customer_email: Some("jeanne@example.fr".into()),
-        shipping_address: Address {
-            first_name: "Jeanne".into(),
-            last_name: "Martin".into(),
-            company: None,
-            line1: "12 rue des Lilas".into(),
-            line2: Some("Bâtiment B".into()),
-            postal_code: "75011".into(),
-            city: "Paris".into(),
-            region: None,
-            country_code: "FR".into(),
-            phone: Some("+33612345678".into()),
-            email: None,
-        },
-        billing_address: None,
-        lines: skus
-            .iter()
-            .map(|sku| OrderLine {
-                sku: (*sku).to_owned(),
-                quantity: 2,
-                unit_price: Money {
-                    amount_minor: 1599,
-                    currency: "EUR".into(),
-                },
-                name: None,
-            })
-            .collect(),
-        shipping_method: None,
-        note: None,
-    }
+    sample_order(key, skus)
 }
 
 async fn wholesaler() -> std::sync::Arc<Plugin> {

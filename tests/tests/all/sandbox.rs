@@ -6,9 +6,7 @@
 use std::time::{Duration, Instant};
 
 use shopbridge::plugins::{CallOptions, FeedSession};
-use shopbridge::runtime::bindings::shopbridge::connector::types::{
-    Address, FeedRecord, Money, Order, OrderLine,
-};
+use shopbridge::runtime::bindings::shopbridge::connector::types::{FeedRecord, Order};
 use shopbridge::runtime::{HostPattern, Limits, NetworkPolicy, PluginError, Settings};
 use shopbridge_tests::{LoopbackServer, block_on, components, plugin, runtime};
 
@@ -310,35 +308,5 @@ fn http_budgets_and_caps_hold_and_retry_after_reaches_the_plugin() {
 }
 
 fn sample_order() -> Order {
-    Order {
-        reference: "order-1".into(),
-        idempotency_key: "order-1-supplier-1".into(),
-        placed_at: "2026-11-25T10:00:00Z".into(),
-        customer_email: Some("jeanne@example.fr".into()),
-        shipping_address: Address {
-            first_name: "Jeanne".into(),
-            last_name: "Martin".into(),
-            company: None,
-            line1: "12 rue des Lilas".into(),
-            line2: None,
-            postal_code: "75011".into(),
-            city: "Paris".into(),
-            region: None,
-            country_code: "FR".into(),
-            phone: Some("+33600000000".into()),
-            email: None,
-        },
-        billing_address: None,
-        lines: vec![OrderLine {
-            sku: "SKU-1".into(),
-            quantity: 2,
-            unit_price: Money {
-                amount_minor: 1999,
-                currency: "EUR".into(),
-            },
-            name: Some("Mug".into()),
-        }],
-        shipping_method: None,
-        note: None,
-    }
+    shopbridge_tests::sample_order("order-1-supplier-1", &["SKU-1"])
 }
