@@ -31,6 +31,9 @@ pub const MAX_COMPONENT_BYTES: usize = 32 << 20;
 /// A compiled plugin, ready to instantiate.
 pub struct Plugin {
     metadata: Metadata,
+    /// The metadata's name and hosts, shared by every call's sandbox.
+    name: Arc<str>,
+    declared_hosts: Arc<[HostPattern]>,
     pre: ConnectorPre<HostState>,
     report: ComponentReport,
 }
@@ -73,7 +76,7 @@ impl Plugin {
         // Read the metadata in a throwaway sandbox with no network.
         let probe = Sandbox {
             plugin: Arc::from("(loading)"),
-            declared_hosts: Vec::new(),
+            declared_hosts: Arc::from([]),
             settings: Arc::new(Settings::default()),
             network: NetworkPolicy::default(),
             limits: Limits {
@@ -92,6 +95,8 @@ impl Plugin {
         .await?;
         contract::check_metadata(&metadata)?;
         Ok(Plugin {
+            name: Arc::from(metadata.name.as_str()),
+            declared_hosts: metadata.hosts.iter().map(|h| HostPattern::new(h)).collect(),
             metadata,
             pre,
             report,
@@ -115,13 +120,8 @@ impl Plugin {
 
     fn sandbox(&self, options: &CallOptions) -> Sandbox {
         Sandbox {
-            plugin: Arc::from(self.metadata.name.as_str()),
-            declared_hosts: self
-                .metadata
-                .hosts
-                .iter()
-                .map(|h| HostPattern::new(h))
-                .collect(),
+            plugin: self.name.clone(),
+            declared_hosts: self.declared_hosts.clone(),
             settings: Arc::new(
                 options
                     .settings

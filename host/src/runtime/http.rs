@@ -85,7 +85,7 @@ impl HttpClients {
 /// Per-call state of the capability.
 pub(crate) struct HttpCapability {
     clients: HttpClients,
-    declared: Vec<HostPattern>,
+    declared: Arc<[HostPattern]>,
     policy: NetworkPolicy,
     limits: HttpLimits,
     requests: u32,
@@ -94,7 +94,7 @@ pub(crate) struct HttpCapability {
 impl HttpCapability {
     pub(crate) fn new(
         clients: HttpClients,
-        declared: Vec<HostPattern>,
+        declared: Arc<[HostPattern]>,
         policy: NetworkPolicy,
         limits: HttpLimits,
     ) -> Self {

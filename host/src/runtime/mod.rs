@@ -156,7 +156,7 @@ impl Drop for Runtime {
 #[derive(Debug, Clone)]
 pub(crate) struct Sandbox {
     pub(crate) plugin: Arc<str>,
-    pub(crate) declared_hosts: Vec<HostPattern>,
+    pub(crate) declared_hosts: Arc<[HostPattern]>,
     pub(crate) settings: Arc<Settings>,
     pub(crate) network: NetworkPolicy,
     pub(crate) limits: Limits,
