@@ -214,3 +214,40 @@ fn a_plugins_stdout_and_stderr_go_to_the_log_with_its_name() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn feed_parse_fetches_a_url_itself() {
+    let feed = std::fs::read(project_fixture(
+        "plugins/google-merchant/fixtures/merchant-atom.xml",
+    ))
+    .expect("fixture");
+    let server = shopbridge_tests::LoopbackServer::start(axum::Router::new().route(
+        "/feed.xml",
+        axum::routing::get(move || {
+            let feed = feed.clone();
+            async move { ([("content-type", "application/atom+xml")], feed) }
+        }),
+    ));
+    let out = shopbridge(&[
+        "feed",
+        "parse",
+        "--plugin",
+        components::GOOGLE_MERCHANT,
+        &server.url("/feed.xml"),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let products = text(&out.stdout).lines().count();
+    assert!(products > 0, "{stderr}");
+    assert!(stderr.contains(&format!("{products} products")), "{stderr}");
+
+    let out = shopbridge(&[
+        "feed",
+        "parse",
+        "--plugin",
+        components::GOOGLE_MERCHANT,
+        &server.url("/gone.xml"),
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("404"), "{}", text(&out.stderr));
+}
