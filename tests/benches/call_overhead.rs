@@ -45,33 +45,11 @@ fn main() {
         f.call(&mut store, ()).expect("calls");
     });
 
-    // Bare wasmtime, the same plugin, the same export.
-    let plugin_bytes = std::fs::read(components::HOSTILE).expect("plugin built");
-    let plugin_component = Component::new(&engine, plugin_bytes).expect("compiles");
-    let mut stub_linker: Linker<()> = Linker::new(&engine);
-    stub_linker
-        .define_unknown_imports_as_traps(&plugin_component)
-        .expect("stubs imports");
-    let plugin_pre = stub_linker
-        .instantiate_pre(&plugin_component)
-        .expect("pre-instantiates");
-    let interface = plugin_component
-        .get_export_index(None, "shopbridge:connector/plugin@0.1.0")
-        .expect("exports plugin");
-    let describe = plugin_component
-        .get_export_index(Some(&interface), "describe")
-        .expect("exports describe");
-    let bare_plugin = median_per_iteration(BATCHES, PER_BATCH, || {
-        let mut store = Store::new(&engine, ());
-        let instance = plugin_pre.instantiate(&mut store).expect("instantiates");
-        let func = instance.get_func(&mut store, describe).expect("describe");
-        let mut results = [wasmtime::component::Val::Bool(false)];
-        func.call(&mut store, &[], &mut results).expect("calls");
-        std::hint::black_box(&results);
-    });
-
-    // Bare wasmtime with the host's allocator settings (pooling, dirty-page
-    // reset), synchronous, no WASI, no limits: the floor for this plugin.
+    // Bare wasmtime, the same plugin, the same export: with wasmtime's
+    // default config, then with the host's allocator settings (pooling,
+    // dirty-page reset), synchronous, no WASI, no limits: the floor for this
+    // plugin.
+    let bare_plugin = bare_describe(&engine);
     let mut pooled = Config::new();
     pooled.wasm_component_model(true);
     let mut pool = wasmtime::PoolingAllocationConfig::new();
@@ -80,35 +58,7 @@ fn main() {
         pool.linear_memory_keep_resident(2 << 20);
     }
     pooled.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
-    let pooled_engine = Engine::new(&pooled).expect("pooled engine");
-    let pooled_component = Component::new(
-        &pooled_engine,
-        std::fs::read(components::HOSTILE).expect("plugin built"),
-    )
-    .expect("compiles");
-    let mut pooled_linker: Linker<()> = Linker::new(&pooled_engine);
-    pooled_linker
-        .define_unknown_imports_as_traps(&pooled_component)
-        .expect("stubs imports");
-    let pooled_pre = pooled_linker
-        .instantiate_pre(&pooled_component)
-        .expect("pre-instantiates");
-    let pooled_interface = pooled_component
-        .get_export_index(None, "shopbridge:connector/plugin@0.1.0")
-        .expect("exports plugin");
-    let pooled_describe = pooled_component
-        .get_export_index(Some(&pooled_interface), "describe")
-        .expect("exports describe");
-    let pooled_plugin = median_per_iteration(BATCHES, PER_BATCH, || {
-        let mut store = Store::new(&pooled_engine, ());
-        let instance = pooled_pre.instantiate(&mut store).expect("instantiates");
-        let func = instance
-            .get_func(&mut store, pooled_describe)
-            .expect("describe");
-        let mut results = [wasmtime::component::Val::Bool(false)];
-        func.call(&mut store, &[], &mut results).expect("calls");
-        std::hint::black_box(&results);
-    });
+    let pooled_plugin = bare_describe(&Engine::new(&pooled).expect("pooled engine"));
 
     // The host: a real plugin through Plugin (fresh store, InstancePre,
     // limits, WASI), describe() as the trivial export.
@@ -157,6 +107,34 @@ fn main() {
         ratio(host, bare_plugin),
         ratio(host, pooled_plugin)
     );
+}
+
+/// Bare wasmtime on `engine`: instantiate the plugin (imports stubbed as
+/// traps; `describe` calls none) and call `describe` through the dynamic API.
+fn bare_describe(engine: &Engine) -> Duration {
+    let bytes = std::fs::read(components::HOSTILE).expect("plugin built");
+    let component = Component::new(engine, bytes).expect("compiles");
+    let mut linker: Linker<()> = Linker::new(engine);
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .expect("stubs imports");
+    let pre = linker
+        .instantiate_pre(&component)
+        .expect("pre-instantiates");
+    let interface = component
+        .get_export_index(None, "shopbridge:connector/plugin@0.1.0")
+        .expect("exports plugin");
+    let describe = component
+        .get_export_index(Some(&interface), "describe")
+        .expect("exports describe");
+    median_per_iteration(BATCHES, PER_BATCH, || {
+        let mut store = Store::new(engine, ());
+        let instance = pre.instantiate(&mut store).expect("instantiates");
+        let func = instance.get_func(&mut store, describe).expect("describe");
+        let mut results = [wasmtime::component::Val::Bool(false)];
+        func.call(&mut store, &[], &mut results).expect("calls");
+        std::hint::black_box(&results);
+    })
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
