@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -82,6 +82,10 @@ impl FakeWholesaler {
             .route("/rest/order/{id}/cancel.json", post(cancel))
             .route("/rest/order/states.json", post(states))
             .route("/rest/tracking/orders.json", post(tracking))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                authorize,
+            ))
             .with_state(state.clone());
         FakeWholesaler {
             server: LoopbackServer::start(router),
@@ -140,11 +144,21 @@ fn lock(state: &Arc<Mutex<Inner>>) -> MutexGuard<'_, Inner> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn authorized(state: &Inner, headers: &HeaderMap) -> bool {
-    headers
+/// Every route needs `authorization: Bearer <key>`, as BigBuy's do.
+async fn authorize(
+    State(state): Shared,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let expected = format!("Bearer {}", lock(&state).api_key);
+    let given = request
+        .headers()
         .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bearer {}", state.api_key))
+        .and_then(|v| v.to_str().ok());
+    if given != Some(expected.as_str()) {
+        return error(StatusCode::UNAUTHORIZED, "401", "Bad credentials");
+    }
+    next.run(request).await
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -174,23 +188,13 @@ fn validate(body: &Value) -> Option<Response> {
     None
 }
 
-async fn check(State(state): Shared, headers: HeaderMap, body: axum::Json<Value>) -> Response {
-    if !authorized(&lock(&state), &headers) {
-        return error(StatusCode::UNAUTHORIZED, "401", "Bad credentials");
-    }
+async fn check(body: axum::Json<Value>) -> Response {
     validate(&body)
         .unwrap_or_else(|| axum::Json(json!({"totalWithoutTaxes": 10.0})).into_response())
 }
 
-async fn create(
-    State(state): Shared,
-    headers: HeaderMap,
-    axum::Json(body): axum::Json<Value>,
-) -> Response {
+async fn create(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Response {
     let mut inner = lock(&state);
-    if !authorized(&inner, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "401", "Bad credentials");
-    }
     inner.create_attempts += 1;
     if let Some(outage) = inner.outages.pop_front() {
         return match outage {
@@ -260,15 +264,8 @@ fn order_object(order: &FakeOrder) -> Value {
     })
 }
 
-async fn by_reference(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path(reference): Path<String>,
-) -> Response {
+async fn by_reference(State(state): Shared, Path(reference): Path<String>) -> Response {
     let inner = lock(&state);
-    if !authorized(&inner, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "401", "Bad credentials");
-    }
     let reference = reference.trim_end_matches(".json");
     match inner
         .orders
@@ -282,14 +279,10 @@ async fn by_reference(
 
 async fn cancel(
     State(state): Shared,
-    headers: HeaderMap,
     Path(id): Path<String>,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
     let mut inner = lock(&state);
-    if !authorized(&inner, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "401", "Bad credentials");
-    }
     match inner.orders.get_mut(&id) {
         None => error(StatusCode::NOT_FOUND, "404", "Order not found"),
         Some(order) if order.status == "shipped" => {
@@ -318,15 +311,8 @@ fn ids(body: &Value, pointer: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn states(
-    State(state): Shared,
-    headers: HeaderMap,
-    axum::Json(body): axum::Json<Value>,
-) -> Response {
+async fn states(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Response {
     let inner = lock(&state);
-    if !authorized(&inner, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "401", "Bad credentials");
-    }
     let list: Vec<Value> = ids(&body, "/orders")
         .iter()
         .filter_map(|id| inner.orders.get(id))
@@ -335,15 +321,8 @@ async fn states(
     axum::Json(Value::Array(list)).into_response()
 }
 
-async fn tracking(
-    State(state): Shared,
-    headers: HeaderMap,
-    axum::Json(body): axum::Json<Value>,
-) -> Response {
+async fn tracking(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Response {
     let inner = lock(&state);
-    if !authorized(&inner, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "401", "Bad credentials");
-    }
     let list: Vec<Value> = ids(&body, "/track/orders")
         .iter()
         .filter_map(|id| inner.orders.get(id))
