@@ -1,5 +1,14 @@
 //! Shopbridge host library. See `ARCHITECTURE.md` at the repository root.
 
+pub mod api;
+pub mod config;
 pub mod feed;
+pub mod jobs;
+pub mod metrics;
+pub mod orders;
 pub mod plugins;
+pub mod registry;
 pub mod runtime;
+pub mod server;
+pub mod signature;
+pub mod store;

@@ -1,6 +1,7 @@
 //! The `shopbridge` command line.
 //!
 //! ```text
+//! shopbridge serve [--config shopbridge.toml]                  # the order hook, dispatch, status
 //! shopbridge feed parse --plugin google_merchant.wasm feed.xml   # products as JSON lines
 //! shopbridge plugin inspect csv_wholesaler.wasm                 # metadata, capabilities, imports
 //! ```
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use shopbridge::config::Config;
 use shopbridge::feed::{self, FeedSource};
 use shopbridge::plugins::{CallOptions, Plugin};
 use shopbridge::runtime::bindings::shopbridge::connector::types::{Capability, FeedRecord};
@@ -32,6 +34,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the HTTP API (order hook, order and event endpoints) and run
+    /// the workers (dispatch to suppliers, status polls, webhooks).
+    Serve(ServeArgs),
     /// Supplier feeds.
     #[command(subcommand)]
     Feed(FeedCommand),
@@ -58,6 +63,28 @@ enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The configuration file (TOML). Without it: the embedded demo
+    /// configuration (SQLite under ./data, the example plugins).
+    #[arg(long, short, env = "SHOPBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Without --config: where the example plugin components are.
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_PLUGIN_DIR",
+        default_value = "target/guests/wasm32-wasip2/guest"
+    )]
+    plugin_dir: PathBuf,
+    /// Without --config: the demo wholesaler's API (`cargo xtask demo` starts a fake one).
+    #[arg(
+        long,
+        env = "SHOPBRIDGE_DEMO_SUPPLIER",
+        default_value = "http://127.0.0.1:8090"
+    )]
+    demo_supplier: String,
 }
 
 #[derive(Args)]
@@ -118,6 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         match cli.command {
+            Command::Serve(args) => serve(args).await,
             Command::Feed(FeedCommand::Parse(args)) => parse(args).await,
             Command::Plugin(PluginCommand::Inspect { component, json }) => {
                 inspect(component, json).await
@@ -139,6 +167,26 @@ fn init_tracing(json: bool) {
     } else {
         builder.init();
     }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => {
+            let config = Config::embedded_default(&args.plugin_dir, &args.demo_supplier);
+            eprintln!(
+                "No --config given: running the embedded demo configuration (copy it into a file to start your own):\n\n{}",
+                config.to_toml_masked()
+            );
+            config
+        }
+    };
+    shopbridge::server::serve(config, shopbridge::server::shutdown_signal(), |address| {
+        // On stdout, for scripts and tests that start the server on port 0.
+        println!("shopbridge: listening on http://{address}");
+    })
+    .await?;
+    Ok(())
 }
 
 async fn load(runtime: &Runtime, path: &PathBuf) -> anyhow::Result<Plugin> {
