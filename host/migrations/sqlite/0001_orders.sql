@@ -30,6 +30,7 @@ CREATE TABLE supplier_orders (
     supplier_reference TEXT,
     issues TEXT,
     last_error TEXT,
+    cancel_reason TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     tracking TEXT,
     polled_at BIGINT NOT NULL DEFAULT 0,

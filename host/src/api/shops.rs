@@ -39,10 +39,8 @@ fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), Problem> {
-    let unauthorized = |detail: String| {
-        state.metrics.order_received("unauthorized");
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
-    };
+    let unauthorized =
+        |detail: String| Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail);
     let header = |name: &'static str| {
         headers
             .get(name)
@@ -119,7 +117,8 @@ pub(super) async fn post_order(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let raw = body(raw)?;
-    authenticate(&state, &shop, &method, &uri, &headers, &raw)?;
+    authenticate(&state, &shop, &method, &uri, &headers, &raw)
+        .inspect_err(|_| state.metrics.order_received("unauthorized"))?;
     let order: PostedOrder =
         parse(&raw).inspect_err(|_| state.metrics.order_received("invalid"))?;
     let errors = order.validate(&shop, &state.registry);

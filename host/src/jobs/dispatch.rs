@@ -256,7 +256,12 @@ impl Workers {
         let started = Instant::now();
         let outcome = binding
             .plugin
-            .cancel_order(self.registry.runtime(), &binding.options, &reference, None)
+            .cancel_order(
+                self.registry.runtime(),
+                &binding.options,
+                &reference,
+                work.cancel_reason.as_deref(),
+            )
             .await;
         self.metrics
             .plugin_call(binding.plugin.name(), "cancel-order", started.elapsed());

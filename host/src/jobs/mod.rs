@@ -156,9 +156,14 @@ impl Workers {
             JobKind::Webhook => self.deliver(&job).await,
         };
         if let Err(e) = result {
-            // The database failed us: leave the job leased; it runs again
-            // when the lease runs out.
+            // The database failed us (a lost connection, a deadlock): try
+            // again soon; if even that fails, the lease runs out and the job
+            // runs again then.
             tracing::error!(error = %e, "job failed on the database; it will run again");
+            let delay = self.backoff(job.attempts, None);
+            if let Err(e) = self.store.retry_job(&job, at(delay), &e.to_string()).await {
+                tracing::error!(error = %e, "could not reschedule the job; it runs again when its lease ends");
+            }
         }
     }
 

@@ -129,6 +129,8 @@ pub struct WorkOrder {
     pub supplier_reference: Option<String>,
     /// Whether a dispatch job for it is queued or running.
     pub dispatch_pending: bool,
+    /// Why the shop cancels it, when it does.
+    pub cancel_reason: Option<String>,
 }
 
 /// A change to record on a supplier order.
@@ -252,7 +254,7 @@ pub fn idempotency_key(shop: &str, reference: &str, binding: &str, revision: i64
 }
 
 const WORK_COLUMNS: &str = "so.id, o.shop, o.reference, so.binding, so.idempotency_key, so.state, so.lines, \
-     o.payload, so.supplier_reference, \
+     o.payload, so.supplier_reference, so.cancel_reason, \
      (SELECT COUNT(*) FROM jobs j WHERE j.kind = 'dispatch' AND j.target = CAST(so.id AS TEXT) AND j.dead = 0)";
 
 fn state_of(text: &str) -> Result<SupplierOrderState, StoreError> {
@@ -270,7 +272,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let state: String = row.try_get(5)?;
-        let pending: i64 = row.try_get(9)?;
+        let pending: i64 = row.try_get(10)?;
         Ok(Some(WorkOrder {
             id: row.try_get(0)?,
             shop: row.try_get(1)?,
@@ -281,6 +283,7 @@ impl Store {
             lines: row.try_get(6)?,
             payload: row.try_get(7)?,
             supplier_reference: row.try_get(8)?,
+            cancel_reason: row.try_get(9)?,
             dispatch_pending: pending > 0,
         }))
     }
@@ -525,6 +528,7 @@ impl Store {
                     payload: String::new(),
                     supplier_reference: None,
                     dispatch_pending: false,
+                    cancel_reason: None,
                 };
                 let detail = serde_json::json!({ "reason": reason });
                 let change = Transition {
@@ -539,6 +543,11 @@ impl Store {
                     ..Transition::default()
                 };
                 apply(&mut tx, &work, &change, webhook).await?;
+                sqlx::query("UPDATE supplier_orders SET cancel_reason = $1 WHERE id = $2")
+                    .bind(reason)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 queued_jobs |= next == Cancelling;
             }
             results.push((key, next));

@@ -1,0 +1,8 @@
+//! `shopbridge serve` as shops and suppliers see it: a real process, real
+//! HTTP, a real database (SQLite and PostgreSQL), real plugins built from
+//! source, fake suppliers and a fake shop on loopback.
+
+mod flows;
+mod guard;
+mod scale;
+mod support;
