@@ -129,6 +129,7 @@ pub(crate) struct ConfigSpec<'a> {
     pub(crate) callback_url: Option<String>,
     pub(crate) dispatch: &'a str,
     pub(crate) extra_server: &'a str,
+    pub(crate) listen: String,
 }
 
 impl<'a> ConfigSpec<'a> {
@@ -144,6 +145,7 @@ impl<'a> ConfigSpec<'a> {
             callback_url: None,
             dispatch: "at-confirmation",
             extra_server: "",
+            listen: "127.0.0.1:0".into(),
         }
     }
 
@@ -151,7 +153,7 @@ impl<'a> ConfigSpec<'a> {
         let mut text = format!(
             r#"
 [server]
-listen = "127.0.0.1:0"
+listen = "{}"
 database = "{}"
 retry_base = "100ms"
 retry_max = "2s"
@@ -168,6 +170,7 @@ secret = "{SECRET}"
 dispatch = "{}"
 {}
 "#,
+            self.listen,
             self.database.url,
             self.extra_server,
             components::CSV_WHOLESALER,
@@ -221,31 +224,7 @@ impl Server {
     }
 
     pub(crate) fn start_with_file(config_path: PathBuf) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_shopbridge"))
-            .args(["serve", "--config"])
-            .arg(&config_path)
-            .env("SHOPBRIDGE_LOG", "shopbridge=info,warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting shopbridge serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("shopbridge: listening on ") {
-                    let _ = tx.send(url.to_owned());
-                }
-            }
-        });
-        let base = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(base) => base,
-            Err(_) => {
-                let _ = child.kill();
-                let status = child.wait().ok();
-                panic!("shopbridge serve did not start listening (exit: {status:?})");
-            }
-        };
+        let (child, base) = spawn(&config_path);
         Server {
             base,
             child,
@@ -273,6 +252,14 @@ impl Server {
         false
     }
 
+    /// Starts it again with the same configuration (after a kill).
+    pub(crate) fn restart(&mut self) {
+        self.kill();
+        let (child, base) = spawn(&self.config_path);
+        self.child = child;
+        self.base = base;
+    }
+
     pub(crate) fn shop(&self) -> ShopClient {
         ShopClient {
             base: self.base.clone(),
@@ -286,6 +273,43 @@ impl Drop for Server {
         self.kill();
         let _ = std::fs::remove_file(&self.config_path);
     }
+}
+
+/// Starts `shopbridge serve --config <path>` and waits for its address.
+fn spawn(config_path: &PathBuf) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+        .args(["serve", "--config"])
+        .arg(config_path)
+        .env("SHOPBRIDGE_LOG", "shopbridge=info,warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starting shopbridge serve");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("shopbridge: listening on ") {
+                let _ = tx.send(url.to_owned());
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(base) => (child, base),
+        Err(_) => {
+            let _ = child.kill();
+            let status = child.wait().ok();
+            panic!("shopbridge serve did not start listening (exit: {status:?})");
+        }
+    }
+}
+
+/// A free loopback port (for a server that must come back on the same one).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// A shop module: signs its requests.
@@ -304,6 +328,34 @@ pub(crate) struct Answer {
 }
 
 impl ShopClient {
+    /// Posts an order; None when the server cannot be reached.
+    pub(crate) fn try_post_order(&self, order: &Value) -> Option<Answer> {
+        let body = order.to_string();
+        let path = format!("/v1/shops/{SHOP}/orders");
+        let timestamp = now();
+        let sig = signature::sign(SECRET, timestamp, "POST", &path, body.as_bytes());
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(10))
+            .header(KEY_HEADER, KEY_ID)
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(SIGNATURE_HEADER, sig)
+            .body(body);
+        block_on(async move {
+            let response = request.send().await.ok()?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let bytes = response.bytes().await.ok()?;
+            let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            Some(Answer {
+                status,
+                body,
+                headers,
+            })
+        })
+    }
+
     pub(crate) fn send(&self, method: &str, path: &str, body: &[u8]) -> Answer {
         self.send_signed(method, path, body, SECRET, now())
     }
