@@ -176,10 +176,13 @@ fn count_before(line: &str, label: &str) -> u64 {
 fn bench(args: &[String]) -> Result<(), String> {
     ensure_guest_target()?;
     let mut command = cargo();
-    command.args(["bench", "-p", "shopbridge-tests"]);
-    if let Some(name) = args.first() {
-        command.args(["--bench", name]);
-    }
+    // The host's load test lives beside the binary it starts; the plugin
+    // benchmarks live with the test components.
+    match args.first().map(String::as_str) {
+        Some("order_hook") => command.args(["bench", "-p", "shopbridge", "--bench", "order_hook"]),
+        Some(name) => command.args(["bench", "-p", "shopbridge-tests", "--bench", name]),
+        None => command.args(["bench", "-p", "shopbridge-tests", "-p", "shopbridge"]),
+    };
     run(&mut command)
 }
 
