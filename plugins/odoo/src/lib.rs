@@ -1,0 +1,2 @@
+//! Odoo connector (work in progress).
+pub mod xmlrpc;
