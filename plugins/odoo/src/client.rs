@@ -686,6 +686,137 @@ mod tests {
         ));
     }
 
+    fn base_settings() {
+        use shopbridge_guest_sdk::testing;
+        testing::reset();
+        testing::set_setting("url", " https://odoo.example/ ");
+        testing::set_setting("database", "prod");
+        testing::set_setting("username", "bot@example.com");
+        testing::set_setting("api-key", "secret");
+    }
+
+    #[test]
+    fn settings_have_defaults_and_are_checked() {
+        use shopbridge_guest_sdk::testing;
+        base_settings();
+        let config = Config::from_settings().unwrap();
+        assert_eq!(config.url, "https://odoo.example");
+        assert_eq!(config.line_prices, LinePrices::Order);
+        assert!(config.confirm_orders);
+        assert_eq!(config.currency, "EUR");
+        assert_eq!(config.page_size, DEFAULT_PAGE_SIZE);
+        assert_eq!(config.stock_field, "qty_available");
+        assert_eq!(config.partner_id, None);
+
+        testing::set_setting("partner-id", "12");
+        testing::set_setting("line-prices", "pricelist");
+        testing::set_setting("confirm-orders", "false");
+        testing::set_setting("currency", "usd");
+        testing::set_setting("page-size", "2000");
+        testing::set_setting("stock-field", "free_qty");
+        let config = Config::from_settings().unwrap();
+        assert_eq!(config.partner_id, Some(12));
+        assert_eq!(config.line_prices, LinePrices::Pricelist);
+        assert!(!config.confirm_orders);
+        assert_eq!(config.currency, "USD");
+        assert_eq!(config.page_size, 2000);
+        assert_eq!(config.stock_field, "free_qty");
+
+        for (name, value) in [
+            ("url", "odoo.example"),
+            ("partner-id", "-3"),
+            ("company-id", "acme"),
+            ("line-prices", "cheapest"),
+            ("confirm-orders", "maybe"),
+            ("currency", "euro"),
+            ("page-size", "2001"),
+            ("stock-field", "name"),
+        ] {
+            base_settings();
+            testing::set_setting(name, value);
+            let error = Config::from_settings().unwrap_err();
+            assert!(error.to_string().contains(name), "{name}: {error}");
+        }
+        base_settings();
+        testing::set_setting("api-key", "  ");
+        assert!(
+            Config::from_settings()
+                .unwrap_err()
+                .to_string()
+                .contains("api-key")
+        );
+    }
+
+    #[test]
+    fn a_session_logs_in_once_and_never_sends_the_key_elsewhere() {
+        use shopbridge_guest_sdk::testing;
+        base_settings();
+        testing::set_setting("company-id", "3");
+        testing::respond(|request| {
+            let body = String::from_utf8_lossy(request.body.as_deref().unwrap_or_default());
+            let answer = if request.url.ends_with("/xmlrpc/2/common") {
+                "<value><int>7</int></value>"
+            } else {
+                "<value><array><data></data></array></value>"
+            };
+            assert!(body.contains("<string>secret</string>"));
+            Ok(shopbridge_guest_sdk::http::Response {
+                status: 200,
+                headers: vec![("content-type".into(), "text/xml".into())],
+                body: format!(
+                    "<?xml version='1.0'?><methodResponse><params><param>{answer}</param></params></methodResponse>"
+                )
+                .into_bytes(),
+                retry_after_seconds: None,
+            })
+        });
+        let mut odoo = Odoo::new(Config::from_settings().unwrap());
+        for _ in 0..2 {
+            let found = odoo
+                .search_read(
+                    "sale.order",
+                    domain([leaf("id", "=", 1)]),
+                    &["name"],
+                    Vec::new(),
+                )
+                .unwrap();
+            assert!(found.is_empty());
+        }
+        let requests = testing::requests();
+        let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://odoo.example/xmlrpc/2/common",
+                "https://odoo.example/xmlrpc/2/object",
+                "https://odoo.example/xmlrpc/2/object"
+            ]
+        );
+        let call = String::from_utf8_lossy(requests[1].body.as_deref().unwrap_or_default());
+        assert!(
+            call.contains("<methodName>execute_kw</methodName>"),
+            "{call}"
+        );
+        assert!(
+            call.contains("<string>prod</string></value></param><param><value><int>7</int>"),
+            "{call}"
+        );
+        assert!(
+            call.contains("<member><name>context</name><value><struct><member><name>allowed_company_ids</name><value><array><data><value><int>3</int></value></data></array></value></member></struct></value></member>"),
+            "{call}"
+        );
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.headers.iter().all(|(_, v)| !v.contains("secret")))
+        );
+        assert!(
+            testing::logs()
+                .iter()
+                .all(|(_, line)| !line.contains("secret"))
+        );
+    }
+
     #[test]
     fn long_messages_are_cut_on_a_character_boundary() {
         let mut text = "é".repeat(400);
