@@ -92,7 +92,7 @@ fn build_plugins() -> Result<PathBuf, String> {
     let target_dir = root().join("target").join("guests");
     run(cargo()
         .args(["build", "--target", GUEST_TARGET, "--profile", "guest"])
-        .args(["-p", "google-merchant", "-p", "csv-wholesaler"])
+        .args(["-p", "google-merchant", "-p", "csv-wholesaler", "-p", "odoo"])
         .env("CARGO_TARGET_DIR", &target_dir))?;
     Ok(target_dir.join(GUEST_TARGET).join("guest"))
 }
