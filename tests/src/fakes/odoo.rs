@@ -715,10 +715,10 @@ impl Inner {
         }
         if model == "res.partner" {
             record.entry("type").or_insert(json!("contact"));
-            if !record
+            if record
                 .get("name")
                 .and_then(Value::as_str)
-                .is_some_and(|n| !n.is_empty())
+                .is_none_or(str::is_empty)
             {
                 return Err(Fault(
                     1,
