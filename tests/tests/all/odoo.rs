@@ -679,6 +679,45 @@ fn the_catalog_reads_products_and_stock_page_by_page() {
 }
 
 #[test]
+fn the_hosts_feed_driver_reads_the_whole_catalog_from_an_empty_file() {
+    let odoo = FakeOdoo::start(KEY);
+    for i in 0..30 {
+        odoo.add_product(json!({
+            "default_code": format!("BULK-{i:03}"), "name": format!("Bulk {i}"),
+            "list_price": 2.5, "qty_available": f64::from(i),
+        }));
+    }
+    block_on(async {
+        let p = connector().await;
+        // What `shopbridge feed parse … /dev/null` does: no push, one finish.
+        let mut records = Vec::new();
+        let summary = shopbridge::feed::parse_feed(
+            runtime(),
+            &p,
+            &options(&odoo, &[("page-size", "7")]),
+            &shopbridge::feed::FeedSource::parse("/dev/null"),
+            64 * 1024,
+            |r| records.push(r.clone()),
+            |_, _| {},
+        )
+        .await
+        .expect("parses");
+        assert_eq!(summary.products, 33, "{summary:?}");
+        assert_eq!(summary.rejected, 0);
+        assert_eq!(
+            products(&records).last().map(|p| p.sku.as_str()),
+            Some("BULK-029")
+        );
+        let pages = odoo
+            .calls()
+            .iter()
+            .filter(|c| *c == "product.product.search_read")
+            .count();
+        assert_eq!(pages, 5, "33 products in pages of 7");
+    });
+}
+
+#[test]
 fn a_catalog_that_cannot_be_read_says_why() {
     let odoo = FakeOdoo::start(KEY);
     block_on(async {
