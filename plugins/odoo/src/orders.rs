@@ -433,7 +433,7 @@ fn customer(odoo: &mut Odoo, order: &Order, prepared: &Prepared) -> Result<i64, 
             .search_read(
                 "res.partner",
                 domain([
-                    leaf("email", "=ilike", email),
+                    leaf("email", "=ilike", like_literal(email)),
                     leaf("parent_id", "=", false),
                 ]),
                 &["name"],
@@ -542,8 +542,8 @@ fn address_vals(
                     domain([
                         leaf("country_id", "=", country),
                         Value::from("|"),
-                        leaf("code", "=ilike", region),
-                        leaf("name", "=ilike", region),
+                        leaf("code", "=ilike", like_literal(region)),
+                        leaf("name", "=ilike", like_literal(region)),
                     ]),
                     &["name"],
                     vec![("limit", Value::Int(1))],
@@ -663,6 +663,20 @@ fn state_label(state: &str) -> &str {
     }
 }
 
+/// `text` as an `=ilike` pattern matching itself only: Odoo hands the
+/// pattern to PostgreSQL's `ILIKE`, where `_` and `%` are wildcards (an
+/// email `jean_ne@…` would also match `jeanXne@…`'s partner).
+fn like_literal(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern
+}
+
 fn full_name(address: &Address) -> String {
     format!("{} {}", address.first_name.trim(), address.last_name.trim())
         .trim()
@@ -686,4 +700,16 @@ fn missing_id(call: &str) -> OrderError {
         message: "a record without an id".to_owned(),
     }
     .into_order_error()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_match_only_themselves() {
+        assert_eq!(like_literal("jean_ne@example.fr"), r"jean\_ne@example.fr");
+        assert_eq!(like_literal(r"100%\x"), r"100\%\\x");
+        assert_eq!(like_literal("Île-de-France"), "Île-de-France");
+    }
 }

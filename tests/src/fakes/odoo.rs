@@ -362,6 +362,12 @@ impl FakeOdoo {
         inner.add_product(fields)
     }
 
+    /// Adds a partner (`name`, `email`…). Returns its id.
+    pub fn add_partner(&self, fields: Value) -> i64 {
+        let mut inner = self.lock();
+        inner.insert("res.partner", fields)
+    }
+
     /// Ships a confirmed order's delivery with this carrier and tracking
     /// reference (several packages: comma-separated).
     pub fn ship(&self, sale_order: i64, carrier: &str, tracking: &str) {
@@ -983,9 +989,14 @@ fn compare(actual: &Value, op: &str, wanted: &Value) -> Option<bool> {
         "!=" => !equal(actual, wanted),
         "in" => wanted.as_array()?.iter().any(|w| equal(actual, w)),
         "not in" => !wanted.as_array()?.iter().any(|w| equal(actual, w)),
-        "=ilike" => text(actual).is_some() && text(actual) == text(wanted),
+        // PostgreSQL's ILIKE, as Odoo uses it: `%` and `_` are wildcards
+        // unless escaped with `\`; `ilike` looks for the pattern anywhere.
+        "=ilike" => match (text(actual), text(wanted)) {
+            (Some(a), Some(w)) => like(&a, &w),
+            _ => false,
+        },
         "ilike" => match (text(actual), text(wanted)) {
-            (Some(a), Some(w)) => a.contains(&w),
+            (Some(a), Some(w)) => like(&a, &format!("%{w}%")),
             _ => false,
         },
         ">" => number(actual)? > number(wanted)?,
@@ -994,6 +1005,46 @@ fn compare(actual: &Value, op: &str, wanted: &Value) -> Option<bool> {
         "<=" => number(actual)? <= number(wanted)?,
         _ => return None,
     })
+}
+
+/// SQL `LIKE`: `%` any run of characters, `_` any one, `\\` escapes.
+fn like(text: &str, pattern: &str) -> bool {
+    enum Token {
+        Char(char),
+        One,
+        Many,
+    }
+    let mut tokens = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        tokens.push(match c {
+            '\\' => Token::Char(chars.next().unwrap_or('\\')),
+            '%' => Token::Many,
+            '_' => Token::One,
+            c => Token::Char(c),
+        });
+    }
+    let text: Vec<char> = text.chars().collect();
+    // matched[j]: the first i characters match the first j tokens.
+    let mut matched = vec![false; tokens.len() + 1];
+    matched[0] = true;
+    for (j, token) in tokens.iter().enumerate() {
+        if matches!(token, Token::Many) {
+            matched[j + 1] = matched[j];
+        }
+    }
+    for c in &text {
+        let mut next = vec![false; tokens.len() + 1];
+        for (j, token) in tokens.iter().enumerate() {
+            next[j + 1] = match token {
+                Token::Char(t) => matched[j] && t == c,
+                Token::One => matched[j],
+                Token::Many => matched[j + 1] || next[j],
+            };
+        }
+        matched = next;
+    }
+    matched[tokens.len()]
 }
 
 type Shared = State<Arc<Mutex<Inner>>>;

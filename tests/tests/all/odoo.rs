@@ -131,6 +131,27 @@ fn an_order_becomes_one_confirmed_sale_order_even_when_retried() {
 }
 
 #[test]
+fn a_customer_is_found_by_her_exact_email_only() {
+    let odoo = FakeOdoo::start(KEY);
+    // `_` is a wildcard for Odoo's `=ilike`: this one must not be taken.
+    odoo.add_partner(json!({"name": "Jean X", "email": "jeanXne@example.fr", "type": "contact"}));
+    let her = odoo
+        .add_partner(json!({"name": "Jeanne", "email": "Jean_Ne@Example.fr", "type": "contact"}));
+    block_on(async {
+        let p = connector().await;
+        let mut order = sample_order("key-email", &["SKU-1"]);
+        order.customer_email = Some("jean_ne@example.fr".into());
+        let s = submit(&p, &options(&odoo, &[]), &order)
+            .await
+            .expect("submits");
+        let sale = odoo
+            .sale_order(sale_order_id(&s.supplier_reference))
+            .expect("exists");
+        assert_eq!(sale.partner["id"], her);
+    });
+}
+
+#[test]
 fn a_retry_after_a_failed_confirmation_confirms_the_same_sale_order() {
     let odoo = FakeOdoo::start(KEY);
     odoo.fail_next(
