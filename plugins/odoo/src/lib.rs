@@ -113,18 +113,21 @@
 //!
 //! ## `poll-status`
 //!
-//! For up to 200 references at a time: one `sale.order` `search_read
+//! For up to 200 references at a time (a batch), one `sale.order` `search_read
 //! [("id", "in", ids)]` (`name`, `state`, `write_date`), then one
 //! `stock.picking` `search_read [("sale_id", "in", confirmed ids),
 //! ("location_dest_id.usage", "=", "customer"), ("state", "!=", "cancel")]`
 //! (`state`, `carrier_id`, `carrier_tracking_ref`, `carrier_tracking_url`,
-//! `date_done`, `scheduled_date`; the Delivery module's fields). References
-//! Odoo does not know, or that are not ids, are left out. The state
-//! mapping is a table in [`status`]; a done delivery is a parcel with its
-//! carrier and tracking references (Odoo writes several packages'
-//! references comma-separated), and dates are Odoo's UTC `write_date` /
-//! `date_done` as RFC 3339. Odoo records no delivery by the carrier, so
-//! no order is ever reported `delivered`.
+//! `date_done`, `scheduled_date`; the Delivery module's fields). When some
+//! orders are partly shipped, one `stock.move` `search_read
+//! [("picking_id", "in", their done deliveries), ("state", "=", "done")]`
+//! and one `product.product` `search_read` (with `active_test` off) say
+//! which SKUs each parcel holds. References Odoo does not know, or that
+//! are not ids, are left out. The state mapping is a table in [`status`];
+//! a done delivery is a parcel with its carrier and tracking references
+//! (Odoo writes several packages' references comma-separated), and dates
+//! are Odoo's UTC `write_date` / `date_done` as RFC 3339. Odoo records no
+//! delivery by the carrier, so no order is ever reported `delivered`.
 //!
 //! ## The catalog
 //!

@@ -1,5 +1,7 @@
 //! Order status: sale orders and their deliveries, read by batch.
 
+use std::collections::BTreeMap;
+
 use shopbridge_guest_sdk::{OrderError, OrderState, Shipment, StatusUpdate, log};
 
 use crate::client::{Config, Odoo, OdooError, domain, leaf};
@@ -7,8 +9,9 @@ use crate::orders::sale_order_id;
 use crate::values::{odoo_date, odoo_datetime};
 use crate::xmlrpc::Value;
 
-/// Sale orders per batch: two `search_read` calls for 200 orders, so a
-/// poll of 3,000 orders stays within the host's 32 requests per call.
+/// Sale orders per batch: two `search_read` calls for 200 orders (four
+/// when some are partly shipped), so a poll of 1,400 orders stays within
+/// the host's 32 requests per call.
 pub const STATUS_BATCH: usize = 200;
 
 const ORDER_FIELDS: [&str; 3] = ["name", "state", "write_date"];
@@ -78,7 +81,7 @@ fn poll_batch(
         odoo.search_read(
             "stock.picking",
             domain([
-                leaf("sale_id", "in", confirmed),
+                leaf("sale_id", "in", confirmed.clone()),
                 leaf("location_dest_id.usage", "=", "customer"),
                 leaf("state", "!=", "cancel"),
             ]),
@@ -86,6 +89,27 @@ fn poll_batch(
             vec![("order", Value::from("id asc"))],
         )?
     };
+    let deliveries_of = |id: i64| -> Vec<&Value> {
+        pickings
+            .iter()
+            .filter(|p| {
+                p.get("sale_id")
+                    .and_then(Value::as_many2one)
+                    .map(|(sale, _)| sale)
+                    == Some(id)
+            })
+            .collect()
+    };
+    // For a partial shipment, which products left in each parcel.
+    let partial: Vec<i64> = confirmed
+        .iter()
+        .map(|id| deliveries_of(*id))
+        .filter(|d| d.iter().any(|p| is_done(p)) && !d.iter().all(|p| is_done(p)))
+        .flatten()
+        .filter(|p| is_done(p))
+        .filter_map(|p| p.get("id").and_then(Value::as_i64))
+        .collect();
+    let skus = skus_by_picking(odoo, partial)?;
     for (id, reference) in batch {
         let Some(order) = orders
             .iter()
@@ -93,18 +117,73 @@ fn poll_batch(
         else {
             continue;
         };
-        let deliveries: Vec<&Value> = pickings
-            .iter()
-            .filter(|p| {
-                p.get("sale_id")
-                    .and_then(Value::as_many2one)
-                    .map(|(sale, _)| sale)
-                    == Some(*id)
-            })
-            .collect();
-        updates.push(status_update(reference, order, &deliveries));
+        updates.push(status_update(reference, order, &deliveries_of(*id), &skus));
     }
     Ok(())
+}
+
+/// The SKUs of the products each of these done deliveries moved, in the
+/// order of its moves: one `stock.move` and one `product.product`
+/// `search_read` (archived products included: they still have a code).
+fn skus_by_picking(
+    odoo: &mut Odoo,
+    pickings: Vec<i64>,
+) -> Result<BTreeMap<i64, Vec<String>>, OdooError> {
+    if pickings.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let moves = odoo.search_read(
+        "stock.move",
+        domain([
+            leaf("picking_id", "in", pickings),
+            leaf("state", "=", "done"),
+        ]),
+        &["picking_id", "product_id"],
+        vec![("order", Value::from("id asc"))],
+    )?;
+    let moved: Vec<(i64, i64)> = moves
+        .iter()
+        .filter_map(|m| {
+            let (picking, _) = m.get("picking_id")?.as_many2one()?;
+            let (product, _) = m.get("product_id")?.as_many2one()?;
+            Some((picking, product))
+        })
+        .collect();
+    let mut products: Vec<i64> = moved.iter().map(|(_, product)| *product).collect();
+    products.sort_unstable();
+    products.dedup();
+    let codes: BTreeMap<i64, String> = odoo
+        .search_read(
+            "product.product",
+            domain([leaf("id", "in", products)]),
+            &["default_code"],
+            vec![(
+                "context",
+                Value::structure([("active_test", Value::Bool(false))]),
+            )],
+        )?
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.get("id")?.as_i64()?,
+                p.get("default_code")?.as_text()?.to_owned(),
+            ))
+        })
+        .collect();
+    let mut skus: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (picking, product) in moved {
+        if let Some(code) = codes.get(&product) {
+            let list = skus.entry(picking).or_default();
+            if !list.contains(code) {
+                list.push(code.clone());
+            }
+        }
+    }
+    Ok(skus)
+}
+
+fn is_done(picking: &Value) -> bool {
+    picking_state(picking) == "done"
 }
 
 /// Where a sale order stands, from its state and its deliveries' states:
@@ -115,11 +194,16 @@ fn poll_batch(
 /// | `draft`, `sent` | | accepted (a quotation) |
 /// | `sale`, `done` | none | accepted |
 /// | | all `done` | shipped |
-/// | | some `done` | partly shipped (the done ones) |
+/// | | some `done` | partly shipped (the done ones, with the SKUs they moved) |
 /// | | none `done`, all `confirmed` (waiting for stock) | backordered, with the earliest scheduled date |
 /// | | none `done`, others | processing |
 /// | anything else | | processing, with a message naming the state |
-fn status_update(reference: &str, order: &Value, deliveries: &[&Value]) -> StatusUpdate {
+fn status_update(
+    reference: &str,
+    order: &Value,
+    deliveries: &[&Value],
+    skus: &BTreeMap<i64, Vec<String>>,
+) -> StatusUpdate {
     let name = order
         .get("name")
         .and_then(Value::as_text)
@@ -142,7 +226,7 @@ fn status_update(reference: &str, order: &Value, deliveries: &[&Value]) -> Statu
             if deliveries.is_empty() {
                 OrderState::Accepted
             } else if !done.is_empty() {
-                let shipments = done.iter().filter_map(|p| shipment(p)).collect();
+                let shipments = done.iter().filter_map(|p| shipment(p, skus)).collect();
                 if let Some(last) = done
                     .iter()
                     .filter_map(|p| p.get("date_done").and_then(Value::as_str))
@@ -193,7 +277,7 @@ fn picking_state(picking: &Value) -> &str {
 /// A done delivery as a parcel: its carrier and tracking references (Odoo
 /// joins several packages' references with commas). `None` when it has
 /// neither.
-fn shipment(picking: &Value) -> Option<Shipment> {
+fn shipment(picking: &Value, skus: &BTreeMap<i64, Vec<String>>) -> Option<Shipment> {
     let carrier = picking
         .get("carrier_id")
         .and_then(Value::as_many2one)
@@ -217,11 +301,17 @@ fn shipment(picking: &Value) -> Option<Shipment> {
         .and_then(Value::as_text)
         .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
         .map(str::to_owned);
+    let skus = picking
+        .get("id")
+        .and_then(Value::as_i64)
+        .and_then(|id| skus.get(&id))
+        .cloned()
+        .unwrap_or_default();
     Some(Shipment {
         carrier,
         tracking_numbers,
         tracking_url,
-        skus: Vec::new(),
+        skus,
     })
 }
 
@@ -242,6 +332,7 @@ mod tests {
 
     fn picking(state: &str, tracking: Option<&str>) -> Value {
         Value::structure([
+            ("id", Value::Int(7)),
             (
                 "sale_id",
                 Value::array([Value::Int(42), Value::from("S00042")]),
@@ -266,7 +357,7 @@ mod tests {
     fn states_follow_the_table() {
         let state = |o: &Value, ps: &[Value]| {
             let refs: Vec<&Value> = ps.iter().collect();
-            status_update("42", o, &refs).state
+            status_update("42", o, &refs, &BTreeMap::new()).state
         };
         assert_eq!(state(&order("draft"), &[]), OrderState::Accepted);
         assert_eq!(state(&order("sale"), &[]), OrderState::Accepted);
@@ -294,7 +385,14 @@ mod tests {
             ),
             OrderState::PartlyShipped(p) if p.len() == 1
         ));
-        let odd = status_update("42", &order("weird"), &[]);
+        let done = picking("done", Some("JD1"));
+        let waiting = picking("assigned", None);
+        let skus = BTreeMap::from([(7, vec!["SKU-2".to_owned()])]);
+        match status_update("42", &order("sale"), &[&done, &waiting], &skus).state {
+            OrderState::PartlyShipped(parcels) => assert_eq!(parcels[0].skus, ["SKU-2"]),
+            other => panic!("{other:?}"),
+        }
+        let odd = status_update("42", &order("weird"), &[], &BTreeMap::new());
         assert_eq!(odd.state, OrderState::Processing);
         assert!(odd.message.unwrap().contains("weird"));
     }
@@ -302,9 +400,9 @@ mod tests {
     #[test]
     fn a_shipment_is_dated_when_its_delivery_was_done() {
         let p = picking("done", Some("6A1"));
-        let update = status_update("42", &order("sale"), &[&p]);
+        let update = status_update("42", &order("sale"), &[&p], &BTreeMap::new());
         assert_eq!(update.changed_at.as_deref(), Some("2026-01-12T09:30:00Z"));
-        let update = status_update("42", &order("sale"), &[]);
+        let update = status_update("42", &order("sale"), &[], &BTreeMap::new());
         assert_eq!(update.changed_at.as_deref(), Some("2026-01-10T08:00:00Z"));
     }
 }

@@ -213,6 +213,7 @@ fn fields_of(model: &str) -> Option<&'static [&'static str]> {
             "scheduled_date",
             "location_dest_id",
         ],
+        "stock.move" => &["id", "picking_id", "product_id", "product_uom_qty", "state"],
         "stock.location" => &["id", "name", "usage"],
         "delivery.carrier" => &["id", "name"],
         _ => return None,
@@ -233,6 +234,7 @@ fn comodel(model: &str, field: &str) -> Option<&'static str> {
         (_, "attribute_id") => "product.attribute",
         (_, "product_id") => "product.product",
         (_, "order_id" | "sale_id") => "sale.order",
+        (_, "picking_id") => "stock.picking",
         (_, "carrier_id") => "delivery.carrier",
         (_, "location_dest_id") => "stock.location",
         ("sale.order", "pricelist_id") => "product.pricelist",
@@ -242,7 +244,7 @@ fn comodel(model: &str, field: &str) -> Option<&'static str> {
 }
 
 fn model_name(model: &str) -> Option<&'static str> {
-    const MODELS: [&str; 16] = [
+    const MODELS: [&str; 17] = [
         "res.partner",
         "res.country",
         "res.country.state",
@@ -256,6 +258,7 @@ fn model_name(model: &str) -> Option<&'static str> {
         "sale.order",
         "sale.order.line",
         "stock.picking",
+        "stock.move",
         "stock.location",
         "delivery.carrier",
         "product.pricelist",
@@ -372,15 +375,93 @@ impl FakeOdoo {
     /// reference (several packages: comma-separated).
     pub fn ship(&self, sale_order: i64, carrier: &str, tracking: &str) {
         let mut inner = self.lock();
-        let carrier_id = match inner
+        let carrier_id = inner.carrier(carrier);
+        inner.ship(sale_order, carrier_id, tracking, None);
+    }
+
+    /// Ships only these SKUs of a confirmed order's delivery, in one parcel;
+    /// the rest goes to a backorder delivery, ready to ship, as Odoo does.
+    pub fn ship_partially(&self, sale_order: i64, carrier: &str, tracking: &str, skus: &[&str]) {
+        let mut inner = self.lock();
+        let carrier_id = inner.carrier(carrier);
+        inner.ship(sale_order, carrier_id, tracking, Some(skus));
+    }
+
+    /// Sets the state of a confirmed order's delivery (`confirmed`:
+    /// waiting for stock, `assigned`: ready).
+    pub fn set_delivery_state(&self, sale_order: i64, state: &str) {
+        for picking in self.lock().deliveries_mut(sale_order) {
+            picking.insert("state".into(), json!(state));
+        }
+    }
+}
+
+impl Inner {
+    fn carrier(&mut self, name: &str) -> i64 {
+        match self
             .table("delivery.carrier")
             .iter()
-            .find(|(_, c)| at(c, "name") == carrier)
+            .find(|(_, c)| at(c, "name") == name)
         {
             Some((id, _)) => *id,
-            None => inner.insert("delivery.carrier", json!({"name": carrier})),
-        };
-        for picking in inner.deliveries_mut(sale_order) {
+            None => self.insert("delivery.carrier", json!({"name": name})),
+        }
+    }
+
+    /// Ships the open deliveries of an order; with `skus`, only those
+    /// products' moves, the others going to a new backorder delivery.
+    fn ship(&mut self, sale_order: i64, carrier_id: i64, tracking: &str, skus: Option<&[&str]>) {
+        let open: Vec<i64> = self
+            .table("stock.picking")
+            .iter()
+            .filter(|(_, p)| at(p, "sale_id") == sale_order && at(p, "state") != "done")
+            .map(|(id, _)| *id)
+            .collect();
+        for picking in open {
+            if let Some(skus) = skus {
+                let staying: Vec<i64> = self
+                    .table("stock.move")
+                    .iter()
+                    .filter(|(_, m)| at(m, "picking_id") == picking)
+                    .filter(|(_, m)| {
+                        let sku = at(m, "product_id")
+                            .as_i64()
+                            .and_then(|p| self.table("product.product").get(&p))
+                            .and_then(|p| p.get("default_code"))
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
+                        !skus.contains(&sku)
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                if !staying.is_empty() {
+                    let backorder = self.insert(
+                        "stock.picking",
+                        json!({
+                            "state": "assigned",
+                            "sale_id": sale_order,
+                            "location_dest_id": CUSTOMERS_LOCATION,
+                            "scheduled_date": "2026-01-20 08:00:00",
+                        }),
+                    );
+                    if let Some(p) = self.table_mut("stock.picking").get_mut(&backorder) {
+                        p.insert("name".into(), json!(format!("WH/OUT/{backorder:05}")));
+                    }
+                    for id in staying {
+                        if let Some(m) = self.table_mut("stock.move").get_mut(&id) {
+                            m.insert("picking_id".into(), json!(backorder));
+                        }
+                    }
+                }
+            }
+            for m in self.table_mut("stock.move").values_mut() {
+                if at(m, "picking_id") == picking {
+                    m.insert("state".into(), json!("done"));
+                }
+            }
+            let Some(picking) = self.table_mut("stock.picking").get_mut(&picking) else {
+                continue;
+            };
             picking.insert("state".into(), json!("done"));
             picking.insert("carrier_id".into(), json!(carrier_id));
             picking.insert("carrier_tracking_ref".into(), json!(tracking));
@@ -389,14 +470,6 @@ impl FakeOdoo {
                 json!(format!("https://tracking.example/{tracking}")),
             );
             picking.insert("date_done".into(), json!("2026-01-12 09:30:00"));
-        }
-    }
-
-    /// Sets the state of a confirmed order's delivery (`confirmed`:
-    /// waiting for stock, `assigned`: ready).
-    pub fn set_delivery_state(&self, sale_order: i64, state: &str) {
-        for picking in self.lock().deliveries_mut(sale_order) {
-            picking.insert("state".into(), json!(state));
         }
     }
 }
@@ -638,7 +711,12 @@ impl Inner {
     ) -> Result<Vec<i64>, Fault> {
         let mut ids = Vec::new();
         for (id, record) in self.table(model) {
-            if model == "product.product" && record.get("active") == Some(&json!(false)) {
+            let active_test =
+                kwargs.get("context").and_then(|c| c.get("active_test")) != Some(&json!(false));
+            if active_test
+                && model == "product.product"
+                && record.get("active") == Some(&json!(false))
+            {
                 continue;
             }
             if self.matches(model, record, domain)? {
@@ -851,6 +929,23 @@ impl Inner {
             );
             if let Some(p) = self.table_mut("stock.picking").get_mut(&picking) {
                 p.insert("name".into(), json!(format!("WH/OUT/{picking:05}")));
+            }
+            let lines: Vec<(Value, Value)> = self
+                .table("sale.order.line")
+                .values()
+                .filter(|l| at(l, "order_id") == *id)
+                .map(|l| {
+                    (
+                        at(l, "product_id").clone(),
+                        at(l, "product_uom_qty").clone(),
+                    )
+                })
+                .collect();
+            for (product, quantity) in lines {
+                self.insert(
+                    "stock.move",
+                    json!({"picking_id": picking, "product_id": product, "product_uom_qty": quantity, "state": "assigned"}),
+                );
             }
         }
         Ok(json!(true))

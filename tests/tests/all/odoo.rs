@@ -414,14 +414,21 @@ fn status_is_polled_in_one_batch_with_tracking_and_cancellation_goes_through() {
         let p = connector().await;
         let opts = options(&odoo, &[]);
         let mut refs = Vec::new();
-        for key in ["k-a", "k-b", "k-c", "k-d"] {
-            let s = submit(&p, &opts, &sample_order(key, &["SKU-1"]))
+        for (key, skus) in [
+            ("k-a", &["SKU-1"][..]),
+            ("k-b", &["SKU-1"]),
+            ("k-c", &["SKU-1"]),
+            ("k-d", &["SKU-1"]),
+            ("k-e", &["SKU-1", "SKU-2", "SKU-3"]),
+        ] {
+            let s = submit(&p, &opts, &sample_order(key, skus))
                 .await
                 .expect("submits");
             refs.push(s.supplier_reference);
         }
-        let [a, b, c, d] = [&refs[0], &refs[1], &refs[2], &refs[3]];
+        let [a, b, c, d, e] = [&refs[0], &refs[1], &refs[2], &refs[3], &refs[4]];
         odoo.ship(sale_order_id(a), "Colissimo", "6A12345678901");
+        odoo.ship_partially(sale_order_id(e), "DHL", "JD0001", &["SKU-3", "SKU-1"]);
         odoo.set_delivery_state(sale_order_id(b), "confirmed");
         p.cancel_order(runtime(), &opts, c, Some("customer changed their mind"))
             .await
@@ -451,13 +458,16 @@ fn status_is_polled_in_one_batch_with_tracking_and_cancellation_goes_through() {
             [
                 "authenticate",
                 "sale.order.search_read",
-                "stock.picking.search_read"
+                "stock.picking.search_read",
+                // What left in the partial shipment.
+                "stock.move.search_read",
+                "product.product.search_read",
             ],
             "one batch, not one call per order"
         );
         assert_eq!(
             updates.len(),
-            4,
+            5,
             "unknown references are left out, repeated ones answered once: {updates:?}"
         );
         let update = |r: &str| {
@@ -488,6 +498,19 @@ fn status_is_polled_in_one_batch_with_tracking_and_cancellation_goes_through() {
         );
         assert_eq!(update(c).state, OrderState::Cancelled(None));
         assert_eq!(update(d).state, OrderState::Processing);
+        match &update(e).state {
+            OrderState::PartlyShipped(parcels) => {
+                assert_eq!(parcels.len(), 1);
+                assert_eq!(parcels[0].carrier.as_deref(), Some("DHL"));
+                assert_eq!(parcels[0].tracking_numbers, ["JD0001"]);
+                assert_eq!(
+                    parcels[0].skus,
+                    ["SKU-1", "SKU-3"],
+                    "in the order of its moves"
+                );
+            }
+            other => panic!("expected partly shipped, got {other:?}"),
+        }
 
         // Cancelling again is fine; a shipped order or an unknown one cannot be.
         p.cancel_order(runtime(), &opts, c, None)
