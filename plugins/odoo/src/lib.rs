@@ -82,7 +82,9 @@
 //! 4. `sale.order` `create` with `partner_id`, `partner_invoice_id`
 //!    (the customer), `partner_shipping_id` (the delivery contact),
 //!    `client_order_ref` (the idempotency key), `origin` (the shop's order
-//!    reference), `pricelist_id` and `company_id` from the settings, and
+//!    reference), `pricelist_id` and `company_id` from the settings,
+//!    `carrier_id` when `delivery.carrier` has a method named like the
+//!    order's shipping method (case aside; else Odoo chooses), and
 //!    `order_line` as `(0, 0, {product_id, product_uom_qty, price_unit})`
 //!    commands in the order's line order. The order's note is posted in
 //!    the sale order's chatter (`message_post`).

@@ -94,6 +94,9 @@ pub(crate) fn submit_order(order: &Order) -> Result<Submission, OrderError> {
     if let Some(company) = config.company_id {
         vals.push(("company_id", Value::Int(company)));
     }
+    if let Some(carrier) = carrier(&mut odoo, order.shipping_method.as_deref())? {
+        vals.push(("carrier_id", Value::Int(carrier)));
+    }
     let id = odoo
         .create("sale.order", Value::structure(vals))
         .map_err(OdooError::into_order_error)?;
@@ -560,6 +563,33 @@ fn address_vals(
         }
     }
     Ok(vals)
+}
+
+/// The delivery method named like the order's shipping method, if Odoo
+/// has one; else Odoo chooses (a shop's method names need not be Odoo's).
+fn carrier(odoo: &mut Odoo, shipping_method: Option<&str>) -> Result<Option<i64>, OrderError> {
+    let Some(method) = text(shipping_method) else {
+        return Ok(None);
+    };
+    let found = odoo
+        .search_read(
+            "delivery.carrier",
+            domain([leaf("name", "=ilike", like_literal(method))]),
+            &["name"],
+            vec![("limit", Value::Int(1))],
+        )
+        .map_err(OdooError::into_order_error)?;
+    let carrier = found
+        .first()
+        .and_then(|c| c.get("id"))
+        .and_then(Value::as_i64);
+    if carrier.is_none() {
+        log::info(
+            "Odoo has no delivery method of this name; Odoo chooses",
+            &[("shipping_method", method)],
+        );
+    }
+    Ok(carrier)
 }
 
 /// A partner Odoo refuses to create: its validation speaks of the address.

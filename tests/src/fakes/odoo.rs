@@ -88,6 +88,8 @@ pub struct SaleOrder {
     pub shipping: Map<String, Value>,
     /// The pricelist, if one was given.
     pub pricelist_id: Option<i64>,
+    /// The delivery method, if one was given.
+    pub carrier_id: Option<i64>,
     /// The lines, in order.
     pub lines: Vec<SaleOrderLine>,
     /// The chatter's messages.
@@ -192,6 +194,7 @@ fn fields_of(model: &str) -> Option<&'static [&'static str]> {
             "amount_untaxed",
             "currency_id",
             "write_date",
+            "carrier_id",
         ],
         "sale.order.line" => &[
             "id",
@@ -648,6 +651,7 @@ impl Inner {
             partner: partner("partner_id"),
             shipping: partner("partner_shipping_id"),
             pricelist_id: at(order, "pricelist_id").as_i64(),
+            carrier_id: at(order, "carrier_id").as_i64(),
             lines,
             messages: self.messages.get(&id).cloned().unwrap_or_default(),
         })
@@ -917,6 +921,10 @@ impl Inner {
             if let Some(order) = self.table_mut("sale.order").get_mut(id) {
                 order.insert("state".into(), json!("sale"));
             }
+            let carrier = self
+                .table("sale.order")
+                .get(id)
+                .map_or(Value::Null, |o| at(o, "carrier_id").clone());
             let picking = self.insert(
                 "stock.picking",
                 json!({
@@ -925,6 +933,7 @@ impl Inner {
                     "location_dest_id": CUSTOMERS_LOCATION,
                     "scheduled_date": "2026-01-15 08:00:00",
                     "carrier_tracking_ref": false,
+                    "carrier_id": carrier,
                 }),
             );
             if let Some(p) = self.table_mut("stock.picking").get_mut(&picking) {

@@ -131,7 +131,7 @@ fn an_order_becomes_one_confirmed_sale_order_even_when_retried() {
 }
 
 #[test]
-fn a_customer_is_found_by_her_exact_email_only() {
+fn a_customer_is_found_by_her_exact_email_and_the_carrier_by_its_name() {
     let odoo = FakeOdoo::start(KEY);
     // `_` is a wildcard for Odoo's `=ilike`: this one must not be taken.
     odoo.add_partner(json!({"name": "Jean X", "email": "jeanXne@example.fr", "type": "contact"}));
@@ -141,6 +141,7 @@ fn a_customer_is_found_by_her_exact_email_only() {
         let p = connector().await;
         let mut order = sample_order("key-email", &["SKU-1"]);
         order.customer_email = Some("jean_ne@example.fr".into());
+        order.shipping_method = Some("COLISSIMO".into());
         let s = submit(&p, &options(&odoo, &[]), &order)
             .await
             .expect("submits");
@@ -148,6 +149,11 @@ fn a_customer_is_found_by_her_exact_email_only() {
             .sale_order(sale_order_id(&s.supplier_reference))
             .expect("exists");
         assert_eq!(sale.partner["id"], her);
+        assert_eq!(
+            sale.carrier_id,
+            Some(1),
+            "Odoo's delivery method of that name"
+        );
     });
 }
 
