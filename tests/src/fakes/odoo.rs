@@ -23,12 +23,14 @@
 //!   context has `disable_cancel_warning`), `message_post`.
 //!
 //! Tests script failures for the next matching call (`fail_next`: an HTTP
-//! status with `Retry-After`, or a fault), move orders along (`ship`,
-//! `set_delivery_state`), and ask what happened: sale orders created per
-//! `client_order_ref`, every call made.
+//! status with `Retry-After`, a fault, or an answer that comes too late
+//! for the call that was carried out), move orders along (`ship`,
+//! `ship_partially`, `set_delivery_state`), and ask what happened: sale
+//! orders created per `client_order_ref`, every call made.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -60,6 +62,9 @@ pub enum Failure {
         /// Seconds, sent as `Retry-After`.
         retry_after: Option<u32>,
     },
+    /// The call is carried out, but its answer comes only after this
+    /// delay: a client with a shorter timeout never hears that it worked.
+    Late(Duration),
     /// An XML-RPC fault.
     Fault {
         /// `faultCode`: 1 application error, 2 user error, 3 access denied, 4 access error.
@@ -1161,15 +1166,21 @@ fn xml(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/xml")], body).into_response()
 }
 
-/// Records the call and answers its scripted failure, if one is due.
-fn scripted(inner: &mut Inner, call: &str) -> Option<Response> {
+/// Records the call and applies its scripted failure, if one is due:
+/// `Err` is the answer to send instead of carrying the call out; `Ok` a
+/// delay before answering, if any.
+fn scripted(inner: &mut Inner, call: &str) -> Result<Option<Duration>, Response> {
     inner.calls.push(call.to_owned());
-    let at = inner
+    let Some(at) = inner
         .failures
         .iter()
-        .position(|(pattern, _)| pattern == "*" || pattern == call)?;
+        .position(|(pattern, _)| pattern == "*" || pattern == call)
+    else {
+        return Ok(None);
+    };
     let (_, failure) = inner.failures.remove(at);
-    Some(match failure {
+    Err(match failure {
+        Failure::Late(delay) => return Ok(Some(delay)),
         Failure::Http {
             status,
             retry_after,
@@ -1188,8 +1199,13 @@ fn scripted(inner: &mut Inner, call: &str) -> Option<Response> {
     })
 }
 
-async fn common(State(state): Shared, body: Bytes) -> Response {
-    let (method, params) = match xmlrpc::parse_call(&body) {
+/// Answers after the scripted delay, the lock released meanwhile.
+async fn answer(
+    state: &Arc<Mutex<Inner>>,
+    body: &[u8],
+    call: fn(&mut Inner, &str, &[Value], &mut Option<Duration>) -> Response,
+) -> Response {
+    let (method, params) = match xmlrpc::parse_call(body) {
         Ok(call) => call,
         Err(e) => {
             return xml(
@@ -1198,11 +1214,33 @@ async fn common(State(state): Shared, body: Bytes) -> Response {
             );
         }
     };
-    let mut inner = lock(&state);
-    if let Some(failure) = scripted(&mut inner, &method) {
-        return failure;
+    let mut late = None;
+    let response = call(&mut lock(state), &method, &params, &mut late);
+    if let Some(delay) = late {
+        tokio::time::sleep(delay).await;
     }
-    match method.as_str() {
+    response
+}
+
+async fn common(State(state): Shared, body: Bytes) -> Response {
+    answer(&state, &body, common_call).await
+}
+
+async fn object(State(state): Shared, body: Bytes) -> Response {
+    answer(&state, &body, object_call).await
+}
+
+fn common_call(
+    inner: &mut Inner,
+    method: &str,
+    params: &[Value],
+    late: &mut Option<Duration>,
+) -> Response {
+    match scripted(inner, method) {
+        Ok(delay) => *late = delay,
+        Err(failure) => return failure,
+    }
+    match method {
         "version" => xml(
             StatusCode::OK,
             xmlrpc::response(
@@ -1247,16 +1285,12 @@ async fn common(State(state): Shared, body: Bytes) -> Response {
     }
 }
 
-async fn object(State(state): Shared, body: Bytes) -> Response {
-    let (method, params) = match xmlrpc::parse_call(&body) {
-        Ok(call) => call,
-        Err(e) => {
-            return xml(
-                StatusCode::OK,
-                xmlrpc::fault(1, &format!("ExpatError: {e}")),
-            );
-        }
-    };
+fn object_call(
+    inner: &mut Inner,
+    method: &str,
+    params: &[Value],
+    late: &mut Option<Duration>,
+) -> Response {
     if method != "execute_kw" {
         return xml(
             StatusCode::OK,
@@ -1265,9 +1299,9 @@ async fn object(State(state): Shared, body: Bytes) -> Response {
     }
     let text = |i: usize| params.get(i).and_then(Value::as_str).unwrap_or_default();
     let (model, model_method) = (text(3).to_owned(), text(4).to_owned());
-    let mut inner = lock(&state);
-    if let Some(failure) = scripted(&mut inner, &format!("{model}.{model_method}")) {
-        return failure;
+    match scripted(inner, &format!("{model}.{model_method}")) {
+        Ok(delay) => *late = delay,
+        Err(failure) => return failure,
     }
     if text(0) != DATABASE
         || params.get(1).and_then(Value::as_i64) != Some(UID)

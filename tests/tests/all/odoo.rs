@@ -391,6 +391,33 @@ fn outages_and_database_conflicts_are_transient() {
 }
 
 #[test]
+fn a_sale_order_created_while_the_answer_timed_out_is_found_on_retry() {
+    let odoo = FakeOdoo::start(KEY);
+    // Odoo creates the sale order, but answers too late.
+    odoo.fail_next("sale.order.create", Failure::Late(Duration::from_secs(3)));
+    block_on(async {
+        let p = connector().await;
+        let mut opts = options(&odoo, &[]);
+        opts.limits.http.request_timeout = Duration::from_millis(500);
+        let order = sample_order("key-late", &["SKU-1"]);
+        match submit(&p, &opts, &order).await {
+            Err(OrderError::Transient(t)) => assert!(t.message.contains("timed out"), "{t:?}"),
+            other => panic!("expected transient, got {other:?}"),
+        }
+        assert_eq!(odoo.sale_orders_created("key-late"), 1);
+        let ok = submit(&p, &opts, &order)
+            .await
+            .expect("the retry goes through");
+        let sale = odoo
+            .sale_order(sale_order_id(&ok.supplier_reference))
+            .expect("exists");
+        assert_eq!(sale.client_order_ref, "key-late");
+        assert_eq!(sale.state, "sale", "the retry confirmed it");
+        assert_eq!(odoo.sale_orders_created("key-late"), 1, "never twice");
+    });
+}
+
+#[test]
 fn a_confirmation_odoo_refuses_is_rejected_and_the_quotation_stays() {
     let odoo = FakeOdoo::start(KEY);
     odoo.fail_next(
