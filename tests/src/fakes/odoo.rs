@@ -1166,21 +1166,27 @@ fn xml(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/xml")], body).into_response()
 }
 
-/// Records the call and applies its scripted failure, if one is due:
-/// `Err` is the answer to send instead of carrying the call out; `Ok` a
-/// delay before answering, if any.
-fn scripted(inner: &mut Inner, call: &str) -> Result<Option<Duration>, Response> {
+/// What a scripted failure makes of a call.
+enum Scripted {
+    /// Carry the call out, and answer after this delay, if any.
+    Proceed(Option<Duration>),
+    /// Answer this instead.
+    Answer(Response),
+}
+
+/// Records the call and applies its scripted failure, if one is due.
+fn scripted(inner: &mut Inner, call: &str) -> Scripted {
     inner.calls.push(call.to_owned());
     let Some(at) = inner
         .failures
         .iter()
         .position(|(pattern, _)| pattern == "*" || pattern == call)
     else {
-        return Ok(None);
+        return Scripted::Proceed(None);
     };
     let (_, failure) = inner.failures.remove(at);
-    Err(match failure {
-        Failure::Late(delay) => return Ok(Some(delay)),
+    Scripted::Answer(match failure {
+        Failure::Late(delay) => return Scripted::Proceed(Some(delay)),
         Failure::Http {
             status,
             retry_after,
@@ -1237,8 +1243,8 @@ fn common_call(
     late: &mut Option<Duration>,
 ) -> Response {
     match scripted(inner, method) {
-        Ok(delay) => *late = delay,
-        Err(failure) => return failure,
+        Scripted::Proceed(delay) => *late = delay,
+        Scripted::Answer(failure) => return failure,
     }
     match method {
         "version" => xml(
@@ -1300,8 +1306,8 @@ fn object_call(
     let text = |i: usize| params.get(i).and_then(Value::as_str).unwrap_or_default();
     let (model, model_method) = (text(3).to_owned(), text(4).to_owned());
     match scripted(inner, &format!("{model}.{model_method}")) {
-        Ok(delay) => *late = delay,
-        Err(failure) => return failure,
+        Scripted::Proceed(delay) => *late = delay,
+        Scripted::Answer(failure) => return failure,
     }
     if text(0) != DATABASE
         || params.get(1).and_then(Value::as_i64) != Some(UID)
