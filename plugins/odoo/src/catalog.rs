@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use shopbridge_guest_sdk::http;
 use shopbridge_guest_sdk::{
     Attribute, Availability, FeedError, FeedParse, FeedRecord, Money, Product, Rejection,
 };
+use shopbridge_guest_sdk::{http, log};
 
-use crate::client::{Config, Odoo, OdooError, domain, leaf};
+use crate::client::{Config, FaultKind, Odoo, OdooError, domain, leaf};
 use crate::values::{count, grams, gtin, money_from_f64};
 use crate::xmlrpc::Value;
 
@@ -38,6 +38,8 @@ pub struct OdooCatalog {
     /// Keyset pagination: the next page starts after this product id.
     after_id: i64,
     exhausted: bool,
+    /// Odoo refused to let the user read taxes: not asked again.
+    taxes_refused: bool,
 }
 
 impl OdooCatalog {
@@ -52,6 +54,7 @@ impl OdooCatalog {
             odoo: Odoo::new(config),
             after_id: 0,
             exhausted: false,
+            taxes_refused: false,
         }
     }
 
@@ -133,15 +136,30 @@ impl OdooCatalog {
     /// `account.tax` by id.
     fn taxes(&mut self, products: &[Value]) -> Result<BTreeMap<i64, Tax>, OdooError> {
         let ids = ids_in(products, "taxes_id");
-        if ids.is_empty() {
+        if ids.is_empty() || self.taxes_refused {
             return Ok(BTreeMap::new());
         }
-        let taxes = self.odoo.search_read(
+        let taxes = match self.odoo.search_read(
             "account.tax",
             domain([leaf("id", "in", ids)]),
             &["amount", "amount_type", "price_include"],
             Vec::new(),
-        )?;
+        ) {
+            Ok(taxes) => taxes,
+            // A user without accounting rights still reads the catalog,
+            // without VAT rates (prices as Odoo holds them).
+            Err(e) if e.is_fault(FaultKind::AccessError) => {
+                if !self.taxes_refused {
+                    log::warn(
+                        "the Odoo user may not read taxes: products come without VAT rates",
+                        &[("error", &e.to_string())],
+                    );
+                }
+                self.taxes_refused = true;
+                return Ok(BTreeMap::new());
+            }
+            Err(e) => return Err(e),
+        };
         Ok(taxes
             .iter()
             .filter_map(|t| {

@@ -18,6 +18,11 @@
 //! In both, the shipping address is a delivery contact (`type` =
 //! `delivery`) under the customer, reused when the same address comes again.
 //!
+//! It needs Odoo 14 or later (API keys) with the Sales, Inventory and
+//! Delivery apps, and a user who may read and write sale orders and
+//! contacts and read products, deliveries and stock moves (reading taxes is
+//! optional: without it, products come without VAT rates).
+//!
 //! [Odoo]: https://www.odoo.com/documentation/17.0/developer/reference/external_api.html
 //!
 //! # Settings
@@ -152,7 +157,8 @@
 //! archived during the sync shifts no page (an `offset` would skip or
 //! repeat one). A short page is the last. Each page may add one
 //! `product.template.attribute.value` and one `account.tax` `search_read`
-//! for the ids it names.
+//! for the ids it names (a user Odoo does not let read taxes gets products
+//! without VAT rates, and prices as Odoo holds them).
 //!
 //! | product | from |
 //! |---------|------|

@@ -795,6 +795,53 @@ fn the_hosts_feed_driver_reads_the_whole_catalog_from_an_empty_file() {
 }
 
 #[test]
+fn without_the_right_to_read_taxes_the_catalog_comes_without_vat() {
+    let odoo = FakeOdoo::start(KEY);
+    for sku in ["TEA-20", "TEA-21", "TEA-22"] {
+        odoo.add_product(json!({
+            "default_code": sku, "name": "Teapot", "list_price": 20.0, "taxes_id": [1],
+        }));
+    }
+    odoo.fail_next(
+        "account.tax.search_read",
+        Failure::Fault {
+            code: 4,
+            message: "You are not allowed to access 'Tax' (account.tax) records.".into(),
+        },
+    );
+    block_on(async {
+        let p = connector().await;
+        let mut session = p
+            .open_feed(runtime(), &options(&odoo, &[("page-size", "4")]), None)
+            .await
+            .expect("runs")
+            .expect("opens");
+        let records = session.finish().await.expect("runs").expect("reads");
+        let teapots: Vec<_> = products(&records)
+            .into_iter()
+            .filter(|p| p.sku.starts_with("TEA-"))
+            .collect();
+        assert_eq!(teapots.len(), 3);
+        for tea in teapots {
+            assert_eq!(tea.vat_rate_basis_points, None);
+            assert_eq!(
+                tea.retail_price,
+                Some(Money {
+                    amount_minor: 2000,
+                    currency: "EUR".into()
+                })
+            );
+        }
+        let asked = odoo
+            .calls()
+            .iter()
+            .filter(|c| *c == "account.tax.search_read")
+            .count();
+        assert_eq!(asked, 1, "refused once, not asked again");
+    });
+}
+
+#[test]
 fn a_catalog_that_cannot_be_read_says_why() {
     let odoo = FakeOdoo::start(KEY);
     block_on(async {
