@@ -275,17 +275,16 @@ fn record(
         .filter_map(Value::as_i64)
         .filter_map(|t| taxes.get(&t).copied())
         .collect();
-    let vat = if product_taxes.is_empty() {
-        None
-    } else if product_taxes.iter().all(|t| t.percent.is_some())
-        && product_taxes
-            .iter()
-            .all(|t| t.included == product_taxes[0].included)
-    {
-        let percent: f64 = product_taxes.iter().filter_map(|t| t.percent).sum();
-        Some((percent, product_taxes[0].included))
-    } else {
-        None
+    let vat = match product_taxes.first() {
+        Some(first)
+            if product_taxes
+                .iter()
+                .all(|t| t.percent.is_some() && t.included == first.included) =>
+        {
+            let percent: f64 = product_taxes.iter().filter_map(|t| t.percent).sum();
+            Some((percent, first.included))
+        }
+        _ => None,
     };
     let price = |amount: f64| money_from_f64(amount, &currency);
     let with_vat = |amount: f64| match vat {
