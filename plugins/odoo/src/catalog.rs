@@ -491,6 +491,35 @@ mod tests {
     }
 
     #[test]
+    fn taxes_that_are_not_all_percentages_alike_give_no_vat_rate() {
+        let mut taxes = taxes(false);
+        taxes.insert(
+            2,
+            Tax {
+                percent: None,
+                included: false,
+            },
+        );
+        taxes.insert(
+            3,
+            Tax {
+                percent: Some(5.5),
+                included: true,
+            },
+        );
+        for ids in [[1, 2], [1, 3]] {
+            let p = product_of(record(
+                &product(vec![("taxes_id", Value::array(ids.map(Value::Int)))]),
+                &config(None),
+                &BTreeMap::new(),
+                &taxes,
+            ));
+            assert_eq!(p.vat_rate_basis_points, None, "{ids:?}");
+            assert_eq!(p.retail_price, eur(2000), "{ids:?}");
+        }
+    }
+
+    #[test]
     fn services_are_available_and_empty_stock_is_out_of_stock() {
         let service = product_of(record(
             &product(vec![
