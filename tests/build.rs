@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// (package, constant) of every guest component.
-const GUESTS: [(&str, &str); 3] = [
+const GUESTS: [(&str, &str); 4] = [
     ("google-merchant", "GOOGLE_MERCHANT"),
     ("csv-wholesaler", "CSV_WHOLESALER"),
+    ("odoo", "ODOO"),
     ("hostile", "HOSTILE"),
 ];
 

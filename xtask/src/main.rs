@@ -90,10 +90,14 @@ fn ensure_guest_target() -> Result<(), String> {
 fn build_plugins() -> Result<PathBuf, String> {
     ensure_guest_target()?;
     let target_dir = root().join("target").join("guests");
-    run(cargo()
+    let mut command = cargo();
+    command
         .args(["build", "--target", GUEST_TARGET, "--profile", "guest"])
-        .args(["-p", "google-merchant", "-p", "csv-wholesaler"])
-        .env("CARGO_TARGET_DIR", &target_dir))?;
+        .env("CARGO_TARGET_DIR", &target_dir);
+    for plugin in ["google-merchant", "csv-wholesaler", "odoo"] {
+        command.args(["-p", plugin]);
+    }
+    run(&mut command)?;
     Ok(target_dir.join(GUEST_TARGET).join("guest"))
 }
 

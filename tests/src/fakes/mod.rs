@@ -1,4 +1,7 @@
 //! Fake suppliers: real HTTP servers on loopback that behave like the
-//! suppliers they imitate (rate limits, outages, conflicts, batch tracking).
+//! suppliers they imitate (rate limits, outages, conflicts, batch tracking,
+//! XML-RPC faults).
 
+pub mod odoo;
 pub mod wholesaler;
+pub mod xmlrpc;

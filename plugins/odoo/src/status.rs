@@ -1,0 +1,408 @@
+//! Order status: sale orders and their deliveries, read by batch.
+
+use std::collections::BTreeMap;
+
+use shopbridge_guest_sdk::{OrderError, OrderState, Shipment, StatusUpdate, log};
+
+use crate::client::{Config, Odoo, OdooError, domain, leaf};
+use crate::orders::sale_order_id;
+use crate::values::{odoo_date, odoo_datetime};
+use crate::xmlrpc::Value;
+
+/// Sale orders per batch: two `search_read` calls for 200 orders (four
+/// when some are partly shipped), so a poll of 1,400 orders stays within
+/// the host's 32 requests per call.
+pub const STATUS_BATCH: usize = 200;
+
+const ORDER_FIELDS: [&str; 3] = ["name", "state", "write_date"];
+
+const PICKING_FIELDS: [&str; 8] = [
+    "sale_id",
+    "name",
+    "state",
+    "carrier_id",
+    "carrier_tracking_ref",
+    "carrier_tracking_url",
+    "date_done",
+    "scheduled_date",
+];
+
+/// `poll-status`.
+pub(crate) fn poll_status(references: &[String]) -> Result<Vec<StatusUpdate>, OrderError> {
+    let mut odoo = Odoo::new(Config::from_settings()?);
+    // Each id once, with the reference as the host gave it.
+    let mut wanted: Vec<(i64, &str)> = Vec::with_capacity(references.len());
+    for reference in references {
+        match sale_order_id(reference) {
+            Some(id) if !wanted.iter().any(|(known, _)| *known == id) => {
+                wanted.push((id, reference.as_str()));
+            }
+            Some(_) => {}
+            None => log::warn(
+                "not an Odoo sale order id; left out",
+                &[("reference", reference)],
+            ),
+        }
+    }
+    let mut updates = Vec::with_capacity(wanted.len());
+    for batch in wanted.chunks(STATUS_BATCH) {
+        poll_batch(&mut odoo, batch, &mut updates).map_err(OdooError::into_order_error)?;
+    }
+    Ok(updates)
+}
+
+fn poll_batch(
+    odoo: &mut Odoo,
+    batch: &[(i64, &str)],
+    updates: &mut Vec<StatusUpdate>,
+) -> Result<(), OdooError> {
+    let ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+    let orders = odoo.search_read(
+        "sale.order",
+        domain([leaf("id", "in", ids)]),
+        &ORDER_FIELDS,
+        Vec::new(),
+    )?;
+    let confirmed: Vec<i64> = orders
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.get("state").and_then(Value::as_str),
+                Some("sale" | "done")
+            )
+        })
+        .filter_map(|o| o.get("id").and_then(Value::as_i64))
+        .collect();
+    // The deliveries to the customer (returns and internal moves go
+    // elsewhere), in the order they were made.
+    let pickings = if confirmed.is_empty() {
+        Vec::new()
+    } else {
+        odoo.search_read(
+            "stock.picking",
+            domain([
+                leaf("sale_id", "in", confirmed.clone()),
+                leaf("location_dest_id.usage", "=", "customer"),
+                leaf("state", "!=", "cancel"),
+            ]),
+            &PICKING_FIELDS,
+            vec![("order", Value::from("id asc"))],
+        )?
+    };
+    let deliveries_of = |id: i64| -> Vec<&Value> {
+        pickings
+            .iter()
+            .filter(|p| {
+                p.get("sale_id")
+                    .and_then(Value::as_many2one)
+                    .map(|(sale, _)| sale)
+                    == Some(id)
+            })
+            .collect()
+    };
+    // For a partial shipment, which products left in each parcel.
+    let partial: Vec<i64> = confirmed
+        .iter()
+        .map(|id| deliveries_of(*id))
+        .filter(|d| d.iter().any(|p| is_done(p)) && !d.iter().all(|p| is_done(p)))
+        .flatten()
+        .filter(|p| is_done(p))
+        .filter_map(|p| p.get("id").and_then(Value::as_i64))
+        .collect();
+    let skus = skus_by_picking(odoo, partial)?;
+    for (id, reference) in batch {
+        let Some(order) = orders
+            .iter()
+            .find(|o| o.get("id").and_then(Value::as_i64) == Some(*id))
+        else {
+            continue;
+        };
+        updates.push(status_update(reference, order, &deliveries_of(*id), &skus));
+    }
+    Ok(())
+}
+
+/// The SKUs of the products each of these done deliveries moved, in the
+/// order of its moves: one `stock.move` and one `product.product`
+/// `search_read` (archived products included: they still have a code).
+fn skus_by_picking(
+    odoo: &mut Odoo,
+    pickings: Vec<i64>,
+) -> Result<BTreeMap<i64, Vec<String>>, OdooError> {
+    if pickings.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let moves = odoo.search_read(
+        "stock.move",
+        domain([
+            leaf("picking_id", "in", pickings),
+            leaf("state", "=", "done"),
+        ]),
+        &["picking_id", "product_id"],
+        vec![("order", Value::from("id asc"))],
+    )?;
+    let moved: Vec<(i64, i64)> = moves
+        .iter()
+        .filter_map(|m| {
+            let (picking, _) = m.get("picking_id")?.as_many2one()?;
+            let (product, _) = m.get("product_id")?.as_many2one()?;
+            Some((picking, product))
+        })
+        .collect();
+    let mut products: Vec<i64> = moved.iter().map(|(_, product)| *product).collect();
+    products.sort_unstable();
+    products.dedup();
+    let codes: BTreeMap<i64, String> = odoo
+        .search_read(
+            "product.product",
+            domain([leaf("id", "in", products)]),
+            &["default_code"],
+            vec![(
+                "context",
+                Value::structure([("active_test", Value::Bool(false))]),
+            )],
+        )?
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.get("id")?.as_i64()?,
+                p.get("default_code")?.as_text()?.to_owned(),
+            ))
+        })
+        .collect();
+    let mut skus: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (picking, product) in moved {
+        if let Some(code) = codes.get(&product) {
+            let list = skus.entry(picking).or_default();
+            if !list.contains(code) {
+                list.push(code.clone());
+            }
+        }
+    }
+    Ok(skus)
+}
+
+fn is_done(picking: &Value) -> bool {
+    picking_state(picking) == "done"
+}
+
+/// Where a sale order stands, from its state and its deliveries' states:
+///
+/// | sale order | deliveries (not cancelled) | state |
+/// |---|---|---|
+/// | `cancel` | | cancelled |
+/// | `draft`, `sent` | | accepted (a quotation) |
+/// | `sale`, `done` | none | accepted |
+/// | | all `done` | shipped |
+/// | | some `done` | partly shipped (the done ones, with the SKUs they moved) |
+/// | | none `done`, all `confirmed` (waiting for stock) | backordered, with the earliest scheduled date |
+/// | | none `done`, others | processing |
+/// | anything else | | processing, with a message naming the state |
+fn status_update(
+    reference: &str,
+    order: &Value,
+    deliveries: &[&Value],
+    skus: &BTreeMap<i64, Vec<String>>,
+) -> StatusUpdate {
+    let name = order
+        .get("name")
+        .and_then(Value::as_text)
+        .unwrap_or(reference);
+    let state_name = order.get("state").and_then(Value::as_str).unwrap_or("");
+    let mut message = Some(format!("Odoo sale order {name}"));
+    let mut changed_at = order
+        .get("write_date")
+        .and_then(Value::as_str)
+        .and_then(odoo_datetime);
+    let state = match state_name {
+        "cancel" => OrderState::Cancelled(None),
+        "draft" | "sent" => OrderState::Accepted,
+        "sale" | "done" => {
+            let done: Vec<&Value> = deliveries
+                .iter()
+                .copied()
+                .filter(|p| picking_state(p) == "done")
+                .collect();
+            if deliveries.is_empty() {
+                OrderState::Accepted
+            } else if !done.is_empty() {
+                let shipments = done.iter().filter_map(|p| shipment(p, skus)).collect();
+                if let Some(last) = done
+                    .iter()
+                    .filter_map(|p| p.get("date_done").and_then(Value::as_str))
+                    .filter_map(odoo_datetime)
+                    .max()
+                {
+                    changed_at = Some(last);
+                }
+                if done.len() == deliveries.len() {
+                    OrderState::Shipped(shipments)
+                } else {
+                    OrderState::PartlyShipped(shipments)
+                }
+            } else if deliveries.iter().all(|p| picking_state(p) == "confirmed") {
+                OrderState::Backordered(
+                    deliveries
+                        .iter()
+                        .filter_map(|p| p.get("scheduled_date").and_then(Value::as_str))
+                        .filter_map(odoo_date)
+                        .min(),
+                )
+            } else {
+                OrderState::Processing
+            }
+        }
+        other => {
+            log::warn(
+                "unknown Odoo sale order state",
+                &[("sale_order", name), ("state", other)],
+            );
+            message = Some(format!("Odoo sale order {name} is in state '{other}'"));
+            OrderState::Processing
+        }
+    };
+    StatusUpdate {
+        supplier_reference: reference.to_owned(),
+        state,
+        changed_at,
+        invoice_url: None,
+        message,
+    }
+}
+
+fn picking_state(picking: &Value) -> &str {
+    picking.get("state").and_then(Value::as_str).unwrap_or("")
+}
+
+/// A done delivery as a parcel: its carrier and tracking references (Odoo
+/// joins several packages' references with commas). `None` when it has
+/// neither.
+fn shipment(picking: &Value, skus: &BTreeMap<i64, Vec<String>>) -> Option<Shipment> {
+    let carrier = picking
+        .get("carrier_id")
+        .and_then(Value::as_many2one)
+        .map(|(_, name)| name.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let tracking_numbers: Vec<String> = picking
+        .get("carrier_tracking_ref")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .split([',', ';'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if carrier.is_none() && tracking_numbers.is_empty() {
+        return None;
+    }
+    // Odoo answers a JSON list instead of a URL for several packages.
+    let tracking_url = picking
+        .get("carrier_tracking_url")
+        .and_then(Value::as_text)
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .map(str::to_owned);
+    let skus = picking
+        .get("id")
+        .and_then(Value::as_i64)
+        .and_then(|id| skus.get(&id))
+        .cloned()
+        .unwrap_or_default();
+    Some(Shipment {
+        carrier,
+        tracking_numbers,
+        tracking_url,
+        skus,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn order(state: &str) -> Value {
+        Value::structure([
+            ("id", Value::Int(42)),
+            ("name", Value::from("S00042")),
+            ("state", Value::from(state)),
+            ("write_date", Value::from("2026-01-10 08:00:00")),
+        ])
+    }
+
+    fn picking(state: &str, tracking: Option<&str>) -> Value {
+        Value::structure([
+            ("id", Value::Int(7)),
+            (
+                "sale_id",
+                Value::array([Value::Int(42), Value::from("S00042")]),
+            ),
+            ("name", Value::from("WH/OUT/00007")),
+            ("state", Value::from(state)),
+            (
+                "carrier_id",
+                Value::array([Value::Int(3), Value::from("Colissimo")]),
+            ),
+            (
+                "carrier_tracking_ref",
+                tracking.map_or(Value::Bool(false), Value::from),
+            ),
+            ("carrier_tracking_url", Value::Bool(false)),
+            ("date_done", Value::from("2026-01-12 09:30:00")),
+            ("scheduled_date", Value::from("2026-02-01 08:00:00")),
+        ])
+    }
+
+    #[test]
+    fn states_follow_the_table() {
+        let state = |o: &Value, ps: &[Value]| {
+            let refs: Vec<&Value> = ps.iter().collect();
+            status_update("42", o, &refs, &BTreeMap::new()).state
+        };
+        assert_eq!(state(&order("draft"), &[]), OrderState::Accepted);
+        assert_eq!(state(&order("sale"), &[]), OrderState::Accepted);
+        assert_eq!(state(&order("cancel"), &[]), OrderState::Cancelled(None));
+        assert_eq!(
+            state(&order("sale"), &[picking("assigned", None)]),
+            OrderState::Processing
+        );
+        assert_eq!(
+            state(&order("sale"), &[picking("confirmed", None)]),
+            OrderState::Backordered(Some("2026-02-01".into()))
+        );
+        let shipped = state(&order("sale"), &[picking("done", Some("6A123, 6A124"))]);
+        match shipped {
+            OrderState::Shipped(parcels) => {
+                assert_eq!(parcels[0].carrier.as_deref(), Some("Colissimo"));
+                assert_eq!(parcels[0].tracking_numbers, ["6A123", "6A124"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            state(
+                &order("sale"),
+                &[picking("done", Some("X")), picking("assigned", None)]
+            ),
+            OrderState::PartlyShipped(p) if p.len() == 1
+        ));
+        let done = picking("done", Some("JD1"));
+        let waiting = picking("assigned", None);
+        let skus = BTreeMap::from([(7, vec!["SKU-2".to_owned()])]);
+        match status_update("42", &order("sale"), &[&done, &waiting], &skus).state {
+            OrderState::PartlyShipped(parcels) => assert_eq!(parcels[0].skus, ["SKU-2"]),
+            other => panic!("{other:?}"),
+        }
+        let odd = status_update("42", &order("weird"), &[], &BTreeMap::new());
+        assert_eq!(odd.state, OrderState::Processing);
+        assert!(odd.message.unwrap().contains("weird"));
+    }
+
+    #[test]
+    fn a_shipment_is_dated_when_its_delivery_was_done() {
+        let p = picking("done", Some("6A1"));
+        let update = status_update("42", &order("sale"), &[&p], &BTreeMap::new());
+        assert_eq!(update.changed_at.as_deref(), Some("2026-01-12T09:30:00Z"));
+        let update = status_update("42", &order("sale"), &[], &BTreeMap::new());
+        assert_eq!(update.changed_at.as_deref(), Some("2026-01-10T08:00:00Z"));
+    }
+}

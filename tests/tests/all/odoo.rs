@@ -1,0 +1,881 @@
+//! The `odoo` plugin through the plugin ABI, in the sandbox, against an
+//! Odoo-like XML-RPC server on loopback: sale orders, faults, status with
+//! tracking, cancellation and the catalog by pages.
+
+use std::time::Duration;
+
+use serde_json::json;
+use shopbridge::plugins::{CallOptions, Plugin};
+use shopbridge::runtime::bindings::shopbridge::connector::types::{
+    Availability, FeedRecord, Money, Order, OrderError, OrderState, Product,
+};
+use shopbridge::runtime::{HostPattern, Limits, NetworkPolicy, Settings};
+use shopbridge_tests::fakes::odoo::{DATABASE, Failure, FakeOdoo, LOGIN, SaleOrderLine};
+use shopbridge_tests::{block_on, components, plugin, runtime, sample_order};
+
+const KEY: &str = "odoo-api-key";
+
+fn options(odoo: &FakeOdoo, extra: &[(&str, &str)]) -> CallOptions {
+    let mut settings = vec![
+        ("url".to_owned(), odoo.url()),
+        ("database".to_owned(), DATABASE.to_owned()),
+        ("username".to_owned(), LOGIN.to_owned()),
+        ("api-key".to_owned(), KEY.to_owned()),
+    ];
+    for (k, v) in extra {
+        settings.retain(|(name, _)| name != k);
+        settings.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    CallOptions {
+        settings: Settings::from_pairs(settings),
+        network: NetworkPolicy {
+            allowed_hosts: vec![HostPattern::new("127.0.0.1")],
+            // The fake listens on loopback: this binding allows it explicitly.
+            allow_private_network: true,
+        },
+        limits: Limits {
+            deadline: Duration::from_secs(10),
+            ..Limits::default()
+        },
+    }
+}
+
+async fn connector() -> std::sync::Arc<Plugin> {
+    plugin(components::ODOO).await
+}
+
+async fn submit(
+    p: &Plugin,
+    opts: &CallOptions,
+    order: &Order,
+) -> Result<shopbridge::runtime::bindings::shopbridge::connector::types::Submission, OrderError> {
+    p.submit_order(runtime(), opts, order).await.expect("runs")
+}
+
+fn sale_order_id(reference: &str) -> i64 {
+    reference.parse().expect("the reference is a sale order id")
+}
+
+#[test]
+fn an_order_becomes_one_confirmed_sale_order_even_when_retried() {
+    let odoo = FakeOdoo::start(KEY);
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[]);
+        let order = sample_order("key-1", &["SKU-1", "SKU-2"]);
+        p.check_order(runtime(), &opts, &order)
+            .await
+            .expect("runs")
+            .expect("checks");
+        let first = submit(&p, &opts, &order).await.expect("submits");
+        let sale = odoo
+            .sale_order(sale_order_id(&first.supplier_reference))
+            .expect("the sale order exists");
+        assert_eq!(sale.state, "sale", "confirmed");
+        assert_eq!(sale.client_order_ref, "key-1");
+        assert_eq!(sale.origin, "shop-key-1");
+        assert_eq!(
+            sale.lines,
+            [
+                SaleOrderLine {
+                    sku: "SKU-1".into(),
+                    quantity: 2.0,
+                    price_unit: 15.99
+                },
+                SaleOrderLine {
+                    sku: "SKU-2".into(),
+                    quantity: 2.0,
+                    price_unit: 15.99
+                },
+            ]
+        );
+        assert_eq!(sale.partner["email"], "jeanne@example.fr");
+        assert_eq!(sale.partner["name"], "Jeanne Martin");
+        assert_eq!(sale.shipping["type"], "delivery");
+        assert_eq!(sale.shipping["parent_id"], sale.partner["id"]);
+        assert_eq!(sale.shipping["street"], "12 rue des Lilas");
+        assert_eq!(sale.shipping["street2"], "Bâtiment B");
+        assert_eq!(sale.shipping["zip"], "75011");
+        assert_eq!(sale.shipping["city"], "Paris");
+        assert_eq!(sale.shipping["country_id"], 75);
+        assert_eq!(sale.shipping["phone"], "+33612345678");
+        assert!(
+            first
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains(&sale.name)),
+            "{first:?}"
+        );
+        // The merchant's own ERP: no wholesale total from the sale order.
+        assert_eq!(first.wholesale_total, None);
+
+        // A retry after a crash: the same sale order, nothing new.
+        let again = submit(&p, &opts, &order).await.expect("submits again");
+        assert_eq!(again.supplier_reference, first.supplier_reference);
+        assert_eq!(odoo.sale_orders_created("key-1"), 1);
+        assert_eq!(odoo.sale_orders().len(), 1);
+
+        // Another order by the same customer to the same address reuses
+        // her partner and her delivery contact.
+        let partners = odoo.partners().len();
+        let second = submit(&p, &opts, &sample_order("key-2", &["SKU-3"]))
+            .await
+            .expect("submits");
+        let second = odoo
+            .sale_order(sale_order_id(&second.supplier_reference))
+            .expect("exists");
+        assert_eq!(second.partner["id"], sale.partner["id"]);
+        assert_eq!(second.shipping["id"], sale.shipping["id"]);
+        assert_eq!(odoo.partners().len(), partners);
+    });
+}
+
+#[test]
+fn a_customer_is_found_by_her_exact_email_and_the_carrier_by_its_name() {
+    let odoo = FakeOdoo::start(KEY);
+    // `_` is a wildcard for Odoo's `=ilike`: this one must not be taken.
+    odoo.add_partner(json!({"name": "Jean X", "email": "jeanXne@example.fr", "type": "contact"}));
+    let her = odoo
+        .add_partner(json!({"name": "Jeanne", "email": "Jean_Ne@Example.fr", "type": "contact"}));
+    block_on(async {
+        let p = connector().await;
+        let mut order = sample_order("key-email", &["SKU-1"]);
+        order.customer_email = Some("jean_ne@example.fr".into());
+        order.shipping_method = Some("COLISSIMO".into());
+        let s = submit(&p, &options(&odoo, &[]), &order)
+            .await
+            .expect("submits");
+        let sale = odoo
+            .sale_order(sale_order_id(&s.supplier_reference))
+            .expect("exists");
+        assert_eq!(sale.partner["id"], her);
+        assert_eq!(
+            sale.carrier_id,
+            Some(1),
+            "Odoo's delivery method of that name"
+        );
+    });
+}
+
+#[test]
+fn a_retry_after_a_failed_confirmation_confirms_the_same_sale_order() {
+    let odoo = FakeOdoo::start(KEY);
+    odoo.fail_next(
+        "sale.order.action_confirm",
+        Failure::Http {
+            status: 503,
+            retry_after: Some(12),
+        },
+    );
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[]);
+        let order = sample_order("key-confirm", &["SKU-1"]);
+        match submit(&p, &opts, &order).await {
+            Err(OrderError::Transient(t)) => assert_eq!(t.retry_after_seconds, Some(12)),
+            other => panic!("expected transient, got {other:?}"),
+        }
+        let draft = &odoo.sale_orders()[0];
+        assert_eq!(draft.state, "draft");
+        let ok = submit(&p, &opts, &order)
+            .await
+            .expect("the retry goes through");
+        assert_eq!(sale_order_id(&ok.supplier_reference), draft.id);
+        assert_eq!(odoo.sale_order(draft.id).expect("exists").state, "sale");
+        assert_eq!(odoo.sale_orders_created("key-confirm"), 1);
+    });
+}
+
+#[test]
+fn unknown_skus_and_incomplete_addresses_need_attention() {
+    let odoo = FakeOdoo::start(KEY);
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[]);
+
+        // Incomplete address: caught before any request.
+        let mut incomplete = sample_order("key-addr", &["SKU-1"]);
+        incomplete.shipping_address.postal_code = "  ".into();
+        incomplete.shipping_address.city = String::new();
+        match submit(&p, &opts, &incomplete).await {
+            Err(OrderError::NeedsAttention(issues)) => {
+                let fields: Vec<(&str, &str)> = issues
+                    .iter()
+                    .map(|i| (i.field.as_str(), i.code.as_str()))
+                    .collect();
+                assert_eq!(
+                    fields,
+                    [
+                        ("shipping-address.postal-code", "missing"),
+                        ("shipping-address.city", "missing")
+                    ]
+                );
+            }
+            other => panic!("expected needs-attention, got {other:?}"),
+        }
+        assert!(odoo.calls().is_empty(), "{:?}", odoo.calls());
+
+        // Unknown SKU and unknown country: Odoo says so, the plugin names
+        // the fields, and nothing is written.
+        let mut unknown = sample_order("key-sku", &["SKU-1", "NOPE-42"]);
+        unknown.shipping_address.country_code = "ZZ".into();
+        match submit(&p, &opts, &unknown).await {
+            Err(OrderError::NeedsAttention(issues)) => {
+                assert!(
+                    issues
+                        .iter()
+                        .any(|i| i.field == "lines[1].sku" && i.code == "unknown-sku"),
+                    "{issues:?}"
+                );
+                assert!(
+                    issues
+                        .iter()
+                        .any(|i| i.field == "shipping-address.country-code" && i.code == "invalid"),
+                    "{issues:?}"
+                );
+                assert!(!issues.iter().any(|i| i.field == "lines[0].sku"));
+            }
+            other => panic!("expected needs-attention, got {other:?}"),
+        }
+        assert!(odoo.sale_orders().is_empty());
+        assert!(
+            !odoo.calls().iter().any(|c| c.ends_with(".create")),
+            "{:?}",
+            odoo.calls()
+        );
+        match p
+            .check_order(runtime(), &opts, &unknown)
+            .await
+            .expect("runs")
+        {
+            Err(OrderError::NeedsAttention(_)) => {}
+            other => panic!("expected needs-attention, got {other:?}"),
+        }
+
+        // Odoo's own validation of the address, as a user error.
+        odoo.fail_next(
+            "res.partner.create",
+            Failure::Fault {
+                code: 2,
+                message: "The postal code 75011 is not valid for this street.".into(),
+            },
+        );
+        match submit(&p, &opts, &sample_order("key-zip", &["SKU-1"])).await {
+            Err(OrderError::NeedsAttention(issues)) => {
+                assert_eq!(issues[0].field, "shipping-address");
+                assert!(issues[0].message.contains("not valid"), "{issues:?}");
+            }
+            other => panic!("expected needs-attention, got {other:?}"),
+        }
+        assert!(odoo.sale_orders().is_empty());
+    });
+}
+
+#[test]
+fn refused_credentials_are_configuration_errors() {
+    let odoo = FakeOdoo::start(KEY);
+    block_on(async {
+        let p = connector().await;
+        let order = sample_order("key-cred", &["SKU-1"]);
+        for (setting, value) in [("api-key", "wrong"), ("username", "nobody@example.com")] {
+            let opts = options(&odoo, &[(setting, value)]);
+            match submit(&p, &opts, &order).await {
+                Err(OrderError::Configuration(message)) => {
+                    assert!(message.contains("refused the login"), "{message}")
+                }
+                other => panic!("{setting}: expected configuration, got {other:?}"),
+            }
+        }
+        let opts = options(&odoo, &[("database", "nope")]);
+        match submit(&p, &opts, &order).await {
+            Err(OrderError::Configuration(message)) => {
+                assert!(message.contains("does not exist"), "{message}")
+            }
+            other => panic!("expected configuration, got {other:?}"),
+        }
+        // A key revoked between two calls: Odoo's "Access Denied" fault.
+        odoo.fail_next(
+            "sale.order.search_read",
+            Failure::Fault {
+                code: 3,
+                message: "Access Denied".into(),
+            },
+        );
+        match submit(&p, &options(&odoo, &[]), &order).await {
+            Err(OrderError::Configuration(message)) => {
+                assert!(message.contains("Access Denied"), "{message}")
+            }
+            other => panic!("expected configuration, got {other:?}"),
+        }
+        // A URL that is no Odoo server.
+        let opts = options(&odoo, &[("url", &format!("{}/nothing-here", odoo.url()))]);
+        match submit(&p, &opts, &order).await {
+            Err(OrderError::Configuration(message)) => {
+                assert!(message.contains("404"), "{message}")
+            }
+            other => panic!("expected configuration, got {other:?}"),
+        }
+        assert!(odoo.sale_orders().is_empty());
+    });
+}
+
+#[test]
+fn outages_and_database_conflicts_are_transient() {
+    let odoo = FakeOdoo::start(KEY);
+    odoo.fail_next(
+        "authenticate",
+        Failure::Http {
+            status: 503,
+            retry_after: Some(30),
+        },
+    );
+    odoo.fail_next(
+        "*",
+        Failure::Http {
+            status: 429,
+            retry_after: Some(5),
+        },
+    );
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[]);
+        let order = sample_order("key-outage", &["SKU-1"]);
+        for expected in [30, 5] {
+            match submit(&p, &opts, &order).await {
+                Err(OrderError::Transient(t)) => {
+                    assert_eq!(t.retry_after_seconds, Some(expected), "{t:?}")
+                }
+                other => panic!("expected transient, got {other:?}"),
+            }
+        }
+        // A serialization failure in Odoo's database: try again later.
+        odoo.fail_next(
+            "sale.order.create",
+            Failure::Fault {
+                code: 1,
+                message: "Traceback (most recent call last):\n  File \"odoo/sql_db.py\"\n\
+                          psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update\n"
+                    .into(),
+            },
+        );
+        match submit(&p, &opts, &order).await {
+            Err(OrderError::Transient(t)) => {
+                assert!(t.message.contains("SerializationFailure"), "{t:?}")
+            }
+            other => panic!("expected transient, got {other:?}"),
+        }
+        assert!(odoo.sale_orders().is_empty());
+        // Any other traceback is the order's refusal, for good.
+        odoo.fail_next(
+            "sale.order.create",
+            Failure::Fault {
+                code: 1,
+                message: "Traceback (most recent call last):\nKeyError: 'route_id'\n".into(),
+            },
+        );
+        match submit(&p, &opts, &order).await {
+            Err(OrderError::Rejected(message)) => {
+                assert!(message.contains("KeyError"), "{message}")
+            }
+            other => panic!("expected rejected, got {other:?}"),
+        }
+        let ok = submit(&p, &opts, &order)
+            .await
+            .expect("goes through at last");
+        assert_eq!(odoo.sale_orders_created("key-outage"), 1);
+        assert_eq!(
+            odoo.sale_orders()[0].id,
+            sale_order_id(&ok.supplier_reference)
+        );
+    });
+}
+
+#[test]
+fn a_sale_order_created_while_the_answer_timed_out_is_found_on_retry() {
+    let odoo = FakeOdoo::start(KEY);
+    // Odoo creates the sale order, but answers too late.
+    odoo.fail_next("sale.order.create", Failure::Late(Duration::from_secs(3)));
+    block_on(async {
+        let p = connector().await;
+        let mut opts = options(&odoo, &[]);
+        opts.limits.http.request_timeout = Duration::from_millis(500);
+        let order = sample_order("key-late", &["SKU-1"]);
+        match submit(&p, &opts, &order).await {
+            Err(OrderError::Transient(t)) => assert!(t.message.contains("timed out"), "{t:?}"),
+            other => panic!("expected transient, got {other:?}"),
+        }
+        assert_eq!(odoo.sale_orders_created("key-late"), 1);
+        let ok = submit(&p, &opts, &order)
+            .await
+            .expect("the retry goes through");
+        let sale = odoo
+            .sale_order(sale_order_id(&ok.supplier_reference))
+            .expect("exists");
+        assert_eq!(sale.client_order_ref, "key-late");
+        assert_eq!(sale.state, "sale", "the retry confirmed it");
+        assert_eq!(odoo.sale_orders_created("key-late"), 1, "never twice");
+    });
+}
+
+#[test]
+fn a_confirmation_odoo_refuses_is_rejected_and_the_quotation_stays() {
+    let odoo = FakeOdoo::start(KEY);
+    odoo.fail_next(
+        "sale.order.action_confirm",
+        Failure::Fault {
+            code: 2,
+            message: "No route is configured for the product SKU-1.".into(),
+        },
+    );
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[]);
+        match submit(&p, &opts, &sample_order("key-route", &["SKU-1"])).await {
+            Err(OrderError::Rejected(message)) => {
+                assert!(message.contains("No route"), "{message}")
+            }
+            other => panic!("expected rejected, got {other:?}"),
+        }
+        assert_eq!(odoo.sale_orders()[0].state, "draft");
+    });
+}
+
+#[test]
+fn status_is_polled_in_one_batch_with_tracking_and_cancellation_goes_through() {
+    let odoo = FakeOdoo::start(KEY);
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[]);
+        let mut refs = Vec::new();
+        for (key, skus) in [
+            ("k-a", &["SKU-1"][..]),
+            ("k-b", &["SKU-1"]),
+            ("k-c", &["SKU-1"]),
+            ("k-d", &["SKU-1"]),
+            ("k-e", &["SKU-1", "SKU-2", "SKU-3"]),
+        ] {
+            let s = submit(&p, &opts, &sample_order(key, skus))
+                .await
+                .expect("submits");
+            refs.push(s.supplier_reference);
+        }
+        let [a, b, c, d, e] = [&refs[0], &refs[1], &refs[2], &refs[3], &refs[4]];
+        odoo.ship(sale_order_id(a), "Colissimo", "6A12345678901");
+        odoo.ship_partially(sale_order_id(e), "DHL", "JD0001", &["SKU-3", "SKU-1"]);
+        odoo.set_delivery_state(sale_order_id(b), "confirmed");
+        p.cancel_order(runtime(), &opts, c, Some("customer changed their mind"))
+            .await
+            .expect("runs")
+            .expect("cancels");
+        let cancelled = odoo.sale_order(sale_order_id(c)).expect("exists");
+        assert_eq!(cancelled.state, "cancel");
+        assert!(
+            cancelled
+                .messages
+                .iter()
+                .any(|m| m.contains("customer changed their mind")),
+            "{:?}",
+            cancelled.messages
+        );
+
+        let before = odoo.calls().len();
+        let mut asked = refs.clone();
+        asked.extend(["999999".to_owned(), "not-an-id".to_owned(), a.clone()]);
+        let updates = p
+            .poll_status(runtime(), &opts, &asked)
+            .await
+            .expect("runs")
+            .expect("polls");
+        assert_eq!(
+            odoo.calls()[before..],
+            [
+                "authenticate",
+                "sale.order.search_read",
+                "stock.picking.search_read",
+                // What left in the partial shipment.
+                "stock.move.search_read",
+                "product.product.search_read",
+            ],
+            "one batch, not one call per order"
+        );
+        assert_eq!(
+            updates.len(),
+            5,
+            "unknown references are left out, repeated ones answered once: {updates:?}"
+        );
+        let update = |r: &str| {
+            updates
+                .iter()
+                .find(|u| u.supplier_reference == r)
+                .expect("an update")
+        };
+        match &update(a).state {
+            OrderState::Shipped(parcels) => {
+                assert_eq!(parcels.len(), 1);
+                assert_eq!(parcels[0].carrier.as_deref(), Some("Colissimo"));
+                assert_eq!(parcels[0].tracking_numbers, ["6A12345678901"]);
+                assert_eq!(
+                    parcels[0].tracking_url.as_deref(),
+                    Some("https://tracking.example/6A12345678901")
+                );
+            }
+            other => panic!("expected shipped, got {other:?}"),
+        }
+        assert_eq!(
+            update(a).changed_at.as_deref(),
+            Some("2026-01-12T09:30:00Z")
+        );
+        assert_eq!(
+            update(b).state,
+            OrderState::Backordered(Some("2026-01-15".into()))
+        );
+        assert_eq!(update(c).state, OrderState::Cancelled(None));
+        assert_eq!(update(d).state, OrderState::Processing);
+        match &update(e).state {
+            OrderState::PartlyShipped(parcels) => {
+                assert_eq!(parcels.len(), 1);
+                assert_eq!(parcels[0].carrier.as_deref(), Some("DHL"));
+                assert_eq!(parcels[0].tracking_numbers, ["JD0001"]);
+                assert_eq!(
+                    parcels[0].skus,
+                    ["SKU-1", "SKU-3"],
+                    "in the order of its moves"
+                );
+            }
+            other => panic!("expected partly shipped, got {other:?}"),
+        }
+
+        // Cancelling again is fine; a shipped order or an unknown one cannot be.
+        p.cancel_order(runtime(), &opts, c, None)
+            .await
+            .expect("runs")
+            .expect("already cancelled");
+        match p
+            .cancel_order(runtime(), &opts, a, None)
+            .await
+            .expect("runs")
+        {
+            Err(OrderError::Rejected(message)) => assert!(message.contains("shipped"), "{message}"),
+            other => panic!("expected rejected, got {other:?}"),
+        }
+        assert_eq!(
+            odoo.sale_order(sale_order_id(a)).expect("exists").state,
+            "sale"
+        );
+        match p
+            .cancel_order(runtime(), &opts, "999999", None)
+            .await
+            .expect("runs")
+        {
+            Err(OrderError::Rejected(message)) => {
+                assert!(message.contains("no sale order"), "{message}")
+            }
+            other => panic!("expected rejected, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn as_a_suppliers_erp_orders_go_to_the_shops_partner_at_pricelist_prices() {
+    let odoo = FakeOdoo::start(KEY);
+    block_on(async {
+        let p = connector().await;
+        let opts = options(
+            &odoo,
+            &[
+                ("partner-id", "1"),
+                ("line-prices", "pricelist"),
+                ("pricelist-id", "1"),
+            ],
+        );
+        let s = submit(
+            &p,
+            &opts,
+            &sample_order("key-supplier", &["SKU-1", "SKU-2"]),
+        )
+        .await
+        .expect("submits");
+        let sale = odoo
+            .sale_order(sale_order_id(&s.supplier_reference))
+            .expect("exists");
+        assert_eq!(sale.partner["id"], 1);
+        assert_eq!(sale.shipping["parent_id"], 1);
+        assert_eq!(sale.pricelist_id, Some(1));
+        assert!(sale.lines.iter().all(|l| l.price_unit == 10.0), "{sale:?}");
+        assert_eq!(
+            s.wholesale_total,
+            Some(Money {
+                amount_minor: 4000,
+                currency: "EUR".into()
+            })
+        );
+        // No customer was looked up or created.
+        assert!(
+            !odoo
+                .partners()
+                .iter()
+                .any(|p| p.get("email").is_some_and(|e| e == "jeanne@example.fr")
+                    && p.get("parent_id").is_none()),
+        );
+    });
+}
+
+fn products(records: &[FeedRecord]) -> Vec<&Product> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            FeedRecord::Product(p) => Some(p),
+            FeedRecord::Rejected(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_catalog_reads_products_and_stock_page_by_page() {
+    let odoo = FakeOdoo::start(KEY);
+    odoo.add_product(json!({
+        "default_code": "TEA-20", "name": "Teapot", "barcode": "3760123456789",
+        "description_sale": "Cast iron, 1 litre.", "list_price": 20.0, "standard_price": 8.5,
+        "qty_available": 7.0, "weight": 1.25, "taxes_id": [1], "sale_delay": 2.0,
+    }));
+    odoo.add_product(json!({
+        "default_code": "TS-M", "name": "T-shirt", "list_price": 12.0,
+        "qty_available": 0.0, "product_template_attribute_value_ids": [1],
+    }));
+    odoo.add_product(json!({
+        "default_code": "WRAP", "name": "Gift wrapping", "list_price": 3.0, "type": "service",
+    }));
+    odoo.add_product(json!({"default_code": false, "name": "Mystery box", "list_price": 5.0}));
+    odoo.add_product(json!({"default_code": "INTERNAL", "name": "Pallet", "sale_ok": false}));
+    odoo.add_product(json!({"default_code": "OLD", "name": "Old teapot", "active": false}));
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[("page-size", "2")]);
+
+        // A host that pushes one empty chunk per page until none comes back.
+        let mut session = p
+            .open_feed(runtime(), &opts, None)
+            .await
+            .expect("runs")
+            .expect("opens");
+        let mut paged = Vec::new();
+        let mut pushes = 0;
+        loop {
+            let page = session
+                .push(b"")
+                .await
+                .expect("runs")
+                .expect("reads a page");
+            pushes += 1;
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 2, "{page:?}");
+            paged.extend(page);
+        }
+        assert!(
+            session
+                .finish()
+                .await
+                .expect("runs")
+                .expect("finishes")
+                .is_empty(),
+            "every page was read"
+        );
+        // 3 seeded + TEA-20, TS-M, WRAP, the box without a reference: 7
+        // records in 4 pages (the last one short).
+        assert_eq!(paged.len(), 7, "{paged:?}");
+        assert_eq!(pushes, 5);
+        assert!(session.memory_peak() < 8 << 20, "{}", session.memory_peak());
+
+        // A host that pushes nothing gets the same catalog from `finish`.
+        let mut session = p
+            .open_feed(runtime(), &opts, None)
+            .await
+            .expect("runs")
+            .expect("opens");
+        let finished = session.finish().await.expect("runs").expect("finishes");
+        assert_eq!(finished, paged);
+
+        let all = products(&paged);
+        let skus: Vec<&str> = all.iter().map(|p| p.sku.as_str()).collect();
+        assert_eq!(skus, ["SKU-1", "SKU-2", "SKU-3", "TEA-20", "TS-M", "WRAP"]);
+        let eur = |minor| {
+            Some(Money {
+                amount_minor: minor,
+                currency: "EUR".into(),
+            })
+        };
+        let tea = all[3];
+        assert_eq!(tea.name, "Teapot");
+        assert_eq!(tea.gtin.as_deref(), Some("3760123456789"));
+        assert_eq!(tea.description.as_deref(), Some("Cast iron, 1 litre."));
+        assert_eq!(tea.category_path, ["All", "Saleable"]);
+        assert_eq!(tea.wholesale_price, eur(850));
+        assert_eq!(tea.retail_price, eur(2400), "20.00 + 20 % VAT");
+        assert_eq!(tea.vat_rate_basis_points, Some(2000));
+        assert_eq!(tea.stock_quantity, Some(7));
+        assert_eq!(tea.availability, Availability::InStock);
+        assert_eq!(tea.weight_grams, Some(1250));
+        assert_eq!(tea.lead_time_days, Some(2));
+        let shirt = all[4];
+        assert_eq!(shirt.availability, Availability::OutOfStock);
+        assert!(
+            shirt
+                .group_id
+                .as_deref()
+                .is_some_and(|g| g.starts_with("template-")),
+            "{shirt:?}"
+        );
+        assert_eq!(shirt.attributes.len(), 1);
+        assert_eq!(
+            (
+                shirt.attributes[0].name.as_str(),
+                shirt.attributes[0].value.as_str()
+            ),
+            ("size", "M")
+        );
+        let wrap = all[5];
+        assert_eq!(wrap.availability, Availability::InStock);
+        assert_eq!(wrap.stock_quantity, None);
+        let seeded = all[0];
+        assert_eq!(seeded.retail_price, eur(1000));
+        assert_eq!(seeded.wholesale_price, eur(400));
+        assert_eq!(seeded.stock_quantity, Some(25));
+
+        let rejected: Vec<_> = paged
+            .iter()
+            .filter_map(|r| match r {
+                FeedRecord::Rejected(r) => Some(r),
+                FeedRecord::Product(_) => None,
+            })
+            .collect();
+        assert_eq!(rejected.len(), 1);
+        assert!(rejected[0].reason.contains("default_code"), "{rejected:?}");
+    });
+}
+
+#[test]
+fn the_hosts_feed_driver_reads_the_whole_catalog_from_an_empty_file() {
+    let odoo = FakeOdoo::start(KEY);
+    for i in 0..30 {
+        odoo.add_product(json!({
+            "default_code": format!("BULK-{i:03}"), "name": format!("Bulk {i}"),
+            "list_price": 2.5, "qty_available": f64::from(i),
+        }));
+    }
+    block_on(async {
+        let p = connector().await;
+        // What `shopbridge feed parse … /dev/null` does: no push, one finish.
+        let mut records = Vec::new();
+        let summary = shopbridge::feed::parse_feed(
+            runtime(),
+            &p,
+            &options(&odoo, &[("page-size", "7")]),
+            &shopbridge::feed::FeedSource::parse("/dev/null"),
+            64 * 1024,
+            |r| records.push(r.clone()),
+            |_, _| {},
+        )
+        .await
+        .expect("parses");
+        assert_eq!(summary.products, 33, "{summary:?}");
+        assert_eq!(summary.rejected, 0);
+        assert_eq!(
+            products(&records).last().map(|p| p.sku.as_str()),
+            Some("BULK-029")
+        );
+        let pages = odoo
+            .calls()
+            .iter()
+            .filter(|c| *c == "product.product.search_read")
+            .count();
+        assert_eq!(pages, 5, "33 products in pages of 7");
+    });
+}
+
+#[test]
+fn without_the_right_to_read_taxes_the_catalog_comes_without_vat() {
+    let odoo = FakeOdoo::start(KEY);
+    for sku in ["TEA-20", "TEA-21", "TEA-22"] {
+        odoo.add_product(json!({
+            "default_code": sku, "name": "Teapot", "list_price": 20.0, "taxes_id": [1],
+        }));
+    }
+    odoo.fail_next(
+        "account.tax.search_read",
+        Failure::Fault {
+            code: 4,
+            message: "You are not allowed to access 'Tax' (account.tax) records.".into(),
+        },
+    );
+    block_on(async {
+        let p = connector().await;
+        let mut session = p
+            .open_feed(runtime(), &options(&odoo, &[("page-size", "4")]), None)
+            .await
+            .expect("runs")
+            .expect("opens");
+        let records = session.finish().await.expect("runs").expect("reads");
+        let teapots: Vec<_> = products(&records)
+            .into_iter()
+            .filter(|p| p.sku.starts_with("TEA-"))
+            .collect();
+        assert_eq!(teapots.len(), 3);
+        for tea in teapots {
+            assert_eq!(tea.vat_rate_basis_points, None);
+            assert_eq!(
+                tea.retail_price,
+                Some(Money {
+                    amount_minor: 2000,
+                    currency: "EUR".into()
+                })
+            );
+        }
+        let asked = odoo
+            .calls()
+            .iter()
+            .filter(|c| *c == "account.tax.search_read")
+            .count();
+        assert_eq!(asked, 1, "refused once, not asked again");
+    });
+}
+
+#[test]
+fn a_catalog_that_cannot_be_read_says_why() {
+    let odoo = FakeOdoo::start(KEY);
+    block_on(async {
+        let p = connector().await;
+        let bad = options(&odoo, &[("api-key", "wrong")]);
+        let mut session = p
+            .open_feed(runtime(), &bad, None)
+            .await
+            .expect("runs")
+            .expect("opens without a request");
+        match session.finish().await.expect("runs") {
+            Err(e) => assert!(format!("{e:?}").contains("Configuration"), "{e:?}"),
+            Ok(records) => panic!("expected a configuration error, got {records:?}"),
+        }
+        let missing = options(&odoo, &[("page-size", "0")]);
+        match p.open_feed(runtime(), &missing, None).await.expect("runs") {
+            Err(e) => assert!(format!("{e:?}").contains("page-size"), "{e:?}"),
+            Ok(_) => panic!("a page size of 0 was accepted"),
+        }
+        odoo.fail_next(
+            "product.product.search_read",
+            Failure::Http {
+                status: 502,
+                retry_after: None,
+            },
+        );
+        let mut session = p
+            .open_feed(runtime(), &options(&odoo, &[]), None)
+            .await
+            .expect("runs")
+            .expect("opens");
+        match session.push(b"").await.expect("runs") {
+            Err(e) => assert!(format!("{e:?}").contains("try again"), "{e:?}"),
+            Ok(records) => panic!("expected an error, got {records:?}"),
+        }
+    });
+}
