@@ -286,6 +286,10 @@ impl Config {
                     name: "google-merchant".into(),
                     path: plugin_dir.join("google_merchant.wasm"),
                 },
+                PluginConfig {
+                    name: "odoo".into(),
+                    path: plugin_dir.join("odoo.wasm"),
+                },
             ],
             shops: vec![ShopConfig {
                 id: "demo".into(),
@@ -303,9 +307,14 @@ impl Config {
                 sku_prefixes: vec![String::new()],
                 wholesale: BTreeMap::new(),
                 currency: default_currency(),
-                allow_hosts: Vec::new(),
+                // The demo supplier runs on this machine.
+                allow_hosts: url::Url::parse(supplier_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .into_iter()
+                    .collect(),
                 allow_private_network: true,
-                status_poll: Duration::from_secs(10),
+                status_poll: Duration::from_secs(5),
                 status_batch: default_status_batch(),
             }],
         };

@@ -138,9 +138,14 @@ pub struct LoopbackServer {
 impl LoopbackServer {
     /// Serves `router` on 127.0.0.1 on the shared runtime.
     pub fn start(router: axum::Router) -> LoopbackServer {
-        let listener = block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("binding a loopback port");
-        let addr = listener.local_addr().expect("local address");
+        LoopbackServer::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), router)
+            .expect("binding a loopback port")
+    }
+
+    /// Serves `router` on `addr` (port 0: any free one).
+    pub fn start_on(addr: SocketAddr, router: axum::Router) -> std::io::Result<LoopbackServer> {
+        let listener = block_on(tokio::net::TcpListener::bind(addr))?;
+        let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         ASYNC.spawn(async move {
             let _ = axum::serve(listener, router)
@@ -149,10 +154,10 @@ impl LoopbackServer {
                 })
                 .await;
         });
-        LoopbackServer {
+        Ok(LoopbackServer {
             addr,
             shutdown: Some(tx),
-        }
+        })
     }
 
     /// `http://127.0.0.1:<port><path>`.

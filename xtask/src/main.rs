@@ -1,8 +1,9 @@
 //! Project chores, run as `cargo xtask <task>` (see `.cargo/config.toml`).
 //!
-//! - `demo`: builds the example plugins for wasm32-wasip2 and parses a
-//!   supplier feed through one of them, printing the products (the README's
-//!   first command);
+//! - `demo`: builds the example plugins for wasm32-wasip2 and runs
+//!   `shopbridge serve` on the embedded demo configuration, with a demo
+//!   wholesaler to dispatch to (the README's first command); `demo feed
+//!   [FEED]` parses a supplier feed through a plugin instead;
 //! - `test`: runs every test of the workspace (the README's second command);
 //! - `bench [NAME]`: runs the benchmarks (release build, on demand);
 //! - `ci`: what `.ci/run` checks: formatting, clippy with warnings denied, tests.
@@ -23,7 +24,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("ci") => ci(),
         _ => {
-            eprintln!("usage: cargo xtask <demo [FEED] | test [ARGS] | bench [NAME] | ci>");
+            eprintln!("usage: cargo xtask <demo [feed [FEED]] | test [ARGS] | bench [NAME] | ci>");
             return ExitCode::from(2);
         }
     };
@@ -103,6 +104,45 @@ fn build_plugins() -> Result<PathBuf, String> {
 
 fn demo(args: &[String]) -> Result<(), String> {
     let components = build_plugins()?;
+    match args.first().map(String::as_str) {
+        Some("feed") => feed_demo(&components, &args[1..]),
+        _ => serve_demo(&components),
+    }
+}
+
+/// The product's main job: `shopbridge serve` on the embedded demo
+/// configuration (SQLite under ./data, the example plugins), with a demo
+/// wholesaler on 127.0.0.1:8090 that ships what it receives.
+fn serve_demo(components: &Path) -> Result<(), String> {
+    run(cargo().args([
+        "build",
+        "-p",
+        "shopbridge",
+        "-p",
+        "shopbridge-tests",
+        "--bin",
+        "shopbridge",
+        "--bin",
+        "demo-supplier",
+    ]))?;
+    let bin = root().join("target").join("debug");
+    let mut supplier = Command::new(bin.join("demo-supplier"))
+        .current_dir(root())
+        .spawn()
+        .map_err(|e| format!("could not start the demo supplier: {e}"))?;
+    let mut serve = Command::new(bin.join("shopbridge"));
+    serve.args(["serve", "--plugin-dir"]).arg(components);
+    if std::env::var_os("SHOPBRIDGE_LOG").is_none() {
+        serve.env("SHOPBRIDGE_LOG", "shopbridge=info,warn");
+    }
+    let result = run(&mut serve);
+    let _ = supplier.kill();
+    let _ = supplier.wait();
+    result
+}
+
+/// `cargo xtask demo feed [FEED]`: a feed parsed through a plugin.
+fn feed_demo(components: &Path, args: &[String]) -> Result<(), String> {
     let feed = args
         .first()
         .cloned()

@@ -70,6 +70,12 @@ pub struct FakeWholesaler {
 impl FakeWholesaler {
     /// Starts the fake on a loopback port; requests must carry `api_key`.
     pub fn start(api_key: &str) -> FakeWholesaler {
+        FakeWholesaler::start_on(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), api_key)
+            .expect("binding a loopback port")
+    }
+
+    /// The same on a given address (the demo's supplier).
+    pub fn start_on(addr: std::net::SocketAddr, api_key: &str) -> std::io::Result<FakeWholesaler> {
         let state = Arc::new(Mutex::new(Inner {
             api_key: api_key.to_owned(),
             next_id: 5_012_345,
@@ -87,10 +93,10 @@ impl FakeWholesaler {
                 authorize,
             ))
             .with_state(state.clone());
-        FakeWholesaler {
-            server: LoopbackServer::start(router),
+        Ok(FakeWholesaler {
+            server: LoopbackServer::start_on(addr, router)?,
             state,
-        }
+        })
     }
 
     /// The `api-base-url` setting for this fake.
