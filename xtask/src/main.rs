@@ -161,6 +161,46 @@ fn feed_demo(components: &Path, args: &[String]) -> Result<(), String> {
         .arg(feed))
 }
 
+/// The server tests also run on PostgreSQL (127.0.0.1:5432, or
+/// `SHOPBRIDGE_TEST_POSTGRES`): start the local cluster if it is installed
+/// but stopped. If none answers, those tests fail and say why.
+fn ensure_postgres() {
+    if std::env::var_os("SHOPBRIDGE_TEST_POSTGRES").is_some() {
+        return;
+    }
+    let ready = || {
+        Command::new("pg_isready")
+            .args(["-h", "127.0.0.1", "-p", "5432", "-q"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if ready() {
+        return;
+    }
+    eprintln!("PostgreSQL is not answering on 127.0.0.1:5432: starting the local cluster");
+    let versions = std::fs::read_dir("/etc/postgresql")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    for version in versions {
+        let _ = Command::new("pg_ctlcluster")
+            .args([version.as_str(), "main", "start"])
+            .status();
+    }
+    for _ in 0..40 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    eprintln!(
+        "warning: no PostgreSQL on 127.0.0.1:5432; the PostgreSQL tests will fail (install postgresql, or set SHOPBRIDGE_TEST_POSTGRES)"
+    );
+}
+
 /// `cargo test --workspace`, its output passed through, then one closing
 /// line with the totals of every test binary (`tests: N passed, N failed`),
 /// so that a run that executed no test cannot pass for a green one.
@@ -168,6 +208,7 @@ fn test(args: &[String]) -> Result<(), String> {
     use std::io::{BufRead, BufReader, Write};
 
     ensure_guest_target()?;
+    ensure_postgres();
     let mut command = cargo();
     command
         .args(["test", "--workspace"])
