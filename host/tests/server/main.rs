@@ -3,6 +3,7 @@
 //! source, fake suppliers and a fake shop on loopback.
 
 mod crash;
+mod erp;
 mod flows;
 mod guard;
 mod scale;
