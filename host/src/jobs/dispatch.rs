@@ -19,6 +19,7 @@ impl Workers {
         let Some(work) = self.store.work_order(target_id(job)?).await? else {
             return self.store.finish_job(job).await;
         };
+        record_order(&work);
         if work.state != S::Queued {
             // Cancelled or fixed meanwhile: nothing to send.
             return self.store.finish_job(job).await;
@@ -216,6 +217,7 @@ impl Workers {
         let Some(work) = self.store.work_order(target_id(job)?).await? else {
             return self.store.finish_job(job).await;
         };
+        record_order(&work);
         if work.state != S::Cancelling {
             return self.store.finish_job(job).await;
         }
@@ -311,6 +313,13 @@ impl Workers {
             .await?;
         Ok(())
     }
+}
+
+/// Names the order in the job's span, so that its logs can be found by order.
+fn record_order(work: &WorkOrder) {
+    let span = tracing::Span::current();
+    span.record("shop", work.shop.as_str());
+    span.record("order", work.reference.as_str());
 }
 
 fn failed(work: &WorkOrder, message: String) -> Transition {

@@ -113,7 +113,15 @@ impl Workers {
                     break;
                 };
                 let me = self.clone();
-                let span = tracing::info_span!("job", id = job.id, kind = ?job.kind, target = %job.target, attempt = job.attempts);
+                let span = tracing::info_span!(
+                    "job",
+                    id = job.id,
+                    kind = ?job.kind,
+                    target = %job.target,
+                    attempt = job.attempts,
+                    shop = tracing::field::Empty,
+                    order = tracing::field::Empty,
+                );
                 running.spawn(
                     async move {
                         me.run_job(job).await;
