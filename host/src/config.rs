@@ -208,6 +208,42 @@ pub struct BindingConfig {
     /// Supplier orders per status poll call.
     #[serde(default = "default_status_batch")]
     pub status_batch: u32,
+    /// Where this supplier's catalogue comes from, when, and the rules
+    /// that turn it into the shop's.
+    #[serde(default)]
+    pub catalog: Option<CatalogConfig>,
+}
+
+/// A binding's catalogue: the feed, its schedules and the shop's rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// The feed: `https://…`, `http://…` or `file:///…`.
+    pub feed_url: String,
+    /// Cron expression (5 fields, UTC) of the full sync, e.g. `0 3 * * *`.
+    #[serde(default)]
+    pub full_sync: Option<String>,
+    /// Cron expression of the price and stock sync, e.g. `0 * * * *`: the
+    /// same feed, but products missing from it are not marked removed.
+    #[serde(default)]
+    pub prices_sync: Option<String>,
+    /// Largest feed accepted, in bytes.
+    #[serde(default = "default_max_feed_bytes")]
+    pub max_feed_bytes: u64,
+    /// How retail prices are made from wholesale prices.
+    #[serde(default)]
+    pub pricing: crate::catalog::rules::Pricing,
+    /// What the shop shows when the supplier is out of stock.
+    #[serde(default)]
+    pub availability: crate::catalog::rules::AvailabilityPolicy,
+    /// Supplier category paths mapped onto the shop's (`"Maison > Cuisine" =
+    /// "Kitchen"`); unmapped paths are replicated as they are.
+    #[serde(default)]
+    pub categories: BTreeMap<String, String>,
+}
+
+fn default_max_feed_bytes() -> u64 {
+    4 << 30
 }
 
 fn default_currency() -> String {
@@ -316,6 +352,7 @@ impl Config {
                 allow_private_network: true,
                 status_poll: Duration::from_secs(5),
                 status_batch: default_status_batch(),
+                catalog: None,
             }],
         };
         config.apply_env(|name| std::env::var(name).ok());
@@ -430,6 +467,19 @@ impl Config {
                     "binding '{}': status_poll must be at least 100ms",
                     binding.id
                 ));
+            }
+            if let Some(catalog) = &binding.catalog {
+                for cron in [&catalog.full_sync, &catalog.prices_sync]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Err(e) = crate::catalog::schedule::parse(cron) {
+                        return invalid(format!("binding '{}': {e}", binding.id));
+                    }
+                }
+                if let Err(e) = catalog.pricing.check() {
+                    return invalid(format!("binding '{}': pricing: {e}", binding.id));
+                }
             }
             if binding.status_batch == 0 {
                 return invalid(format!(

@@ -106,50 +106,155 @@ pub async fn parse_feed(
     mut on_record: impl FnMut(&FeedRecord),
     mut on_progress: impl FnMut(u64, Option<u64>),
 ) -> Result<FeedSummary, FeedRunError> {
-    let started = Instant::now();
-    let chunk_bytes = chunk_bytes.max(1);
-    let mut reader = open(source).await?;
-    let content_type = reader.content_type.clone();
-    let mut session = plugin
-        .open_feed(runtime, options, content_type)
-        .await?
-        .map_err(FeedRunError::Feed)?;
+    let fetched = FeedStream::open(
+        runtime,
+        plugin,
+        options,
+        source,
+        chunk_bytes,
+        &Validators::default(),
+        None,
+    )
+    .await?;
+    let Fetched::Feed(mut stream) = fetched else {
+        return Ok(FeedSummary::default());
+    };
+    while let Some(records) = stream.next_batch().await? {
+        records.iter().for_each(&mut on_record);
+        let (read, total) = stream.progress();
+        on_progress(read, total);
+    }
+    Ok(stream.into_summary())
+}
 
-    let mut summary = FeedSummary::default();
-    let mut tally = |records: Vec<FeedRecord>, summary: &mut FeedSummary| {
+/// What identifies a version of a feed for a conditional request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Validators {
+    /// `ETag`.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<String>,
+}
+
+/// The outcome of opening a feed.
+pub enum Fetched {
+    /// The server says the feed has not changed since `Validators`.
+    NotModified,
+    /// A feed to read (boxed: a stream holds its store and buffer).
+    Feed(Box<FeedStream>),
+}
+
+/// A feed being read and parsed, pulled batch by batch: the caller does
+/// what it must with each batch (store it, say) before the next chunk is
+/// read, so nothing piles up.
+pub struct FeedStream {
+    reader: ChunkReader,
+    session: crate::plugins::FeedSession,
+    buffer: Vec<u8>,
+    summary: FeedSummary,
+    started: Instant,
+    max_bytes: Option<u64>,
+    finished: bool,
+}
+
+impl FeedStream {
+    /// Fetches `source` (conditionally, when validators are given) and
+    /// opens the plugin's parser on it. `max_bytes` caps the feed's size.
+    pub async fn open(
+        runtime: &Runtime,
+        plugin: &Plugin,
+        options: &CallOptions,
+        source: &FeedSource,
+        chunk_bytes: usize,
+        conditional: &Validators,
+        max_bytes: Option<u64>,
+    ) -> Result<Fetched, FeedRunError> {
+        let started = Instant::now();
+        let Some(reader) = open(source, conditional).await? else {
+            return Ok(Fetched::NotModified);
+        };
+        if let (Some(total), Some(max)) = (reader.total, max_bytes)
+            && total > max
+        {
+            return Err(FeedRunError::Source(format!(
+                "the feed is {total} bytes, more than the {max} allowed"
+            )));
+        }
+        let session = plugin
+            .open_feed(runtime, options, reader.content_type.clone())
+            .await?
+            .map_err(FeedRunError::Feed)?;
+        Ok(Fetched::Feed(Box::new(FeedStream {
+            reader,
+            session,
+            buffer: vec![0u8; chunk_bytes.max(1)],
+            summary: FeedSummary::default(),
+            started,
+            max_bytes,
+            finished: false,
+        })))
+    }
+
+    /// The records of the next chunk (possibly none), or `None` once the
+    /// feed is finished.
+    pub async fn next_batch(&mut self) -> Result<Option<Vec<FeedRecord>>, FeedRunError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let filled = self.reader.read_chunk(&mut self.buffer).await?;
+        let records = if filled == 0 {
+            self.finished = true;
+            let records = self.session.finish().await?.map_err(FeedRunError::Feed)?;
+            self.summary.elapsed = self.started.elapsed();
+            self.summary.guest_memory_peak_bytes = self.session.memory_peak();
+            records
+        } else {
+            self.summary.bytes += filled as u64;
+            if let Some(max) = self.max_bytes
+                && self.summary.bytes > max
+            {
+                return Err(FeedRunError::Source(format!(
+                    "the feed is larger than the {max} bytes allowed"
+                )));
+            }
+            self.session
+                .push(&self.buffer[..filled])
+                .await?
+                .map_err(FeedRunError::Feed)?
+        };
         for record in &records {
             match record {
-                FeedRecord::Product(_) => summary.products += 1,
+                FeedRecord::Product(_) => self.summary.products += 1,
                 FeedRecord::Rejected(r) => {
-                    summary.rejected += 1;
-                    if summary.rejections.len() < MAX_REJECTIONS_KEPT {
-                        summary.rejections.push(r.clone());
+                    self.summary.rejected += 1;
+                    if self.summary.rejections.len() < MAX_REJECTIONS_KEPT {
+                        self.summary.rejections.push(r.clone());
                     }
                 }
             }
-            on_record(record);
         }
-    };
-
-    let mut buffer = vec![0u8; chunk_bytes];
-    loop {
-        let filled = reader.read_chunk(&mut buffer).await?;
-        if filled == 0 {
-            break;
-        }
-        summary.bytes += filled as u64;
-        let records = session
-            .push(&buffer[..filled])
-            .await?
-            .map_err(FeedRunError::Feed)?;
-        tally(records, &mut summary);
-        on_progress(summary.bytes, reader.total);
+        Ok(Some(records))
     }
-    let records = session.finish().await?.map_err(FeedRunError::Feed)?;
-    tally(records, &mut summary);
-    summary.elapsed = started.elapsed();
-    summary.guest_memory_peak_bytes = session.memory_peak();
-    Ok(summary)
+
+    /// Bytes read so far, and the total when the source said it.
+    pub fn progress(&self) -> (u64, Option<u64>) {
+        (self.summary.bytes, self.reader.total)
+    }
+
+    /// The validators of what was fetched, for the next conditional request.
+    pub fn validators(&self) -> &Validators {
+        &self.reader.validators
+    }
+
+    /// The run's summary so far (complete once `next_batch` returned `None`).
+    pub fn summary(&self) -> &FeedSummary {
+        &self.summary
+    }
+
+    /// The run's summary.
+    pub fn into_summary(self) -> FeedSummary {
+        self.summary
+    }
 }
 
 /// A source read in chunks of the caller's size.
@@ -157,6 +262,7 @@ struct ChunkReader {
     inner: Inner,
     content_type: Option<String>,
     total: Option<u64>,
+    validators: Validators,
 }
 
 enum Inner {
@@ -167,18 +273,35 @@ enum Inner {
     },
 }
 
-async fn open(source: &FeedSource) -> Result<ChunkReader, FeedRunError> {
+/// Opens the source; `None` when a conditional request says it is unchanged.
+async fn open(
+    source: &FeedSource,
+    conditional: &Validators,
+) -> Result<Option<ChunkReader>, FeedRunError> {
     match source {
         FeedSource::File(path) => {
             let file = tokio::fs::File::open(path)
                 .await
                 .map_err(|e| FeedRunError::Source(format!("{}: {e}", path.display())))?;
-            let total = file.metadata().await.ok().map(|m| m.len());
-            Ok(ChunkReader {
+            let metadata = file.metadata().await.ok();
+            let total = metadata.as_ref().map(|m| m.len());
+            // A local file's validator is its size and modification time.
+            let last_modified = metadata
+                .and_then(|m| m.modified().ok())
+                .map(httpdate::fmt_http_date);
+            let validators = Validators {
+                etag: None,
+                last_modified: last_modified.map(|t| format!("{t}; {}", total.unwrap_or(0))),
+            };
+            if validators.last_modified.is_some() && validators == *conditional {
+                return Ok(None);
+            }
+            Ok(Some(ChunkReader {
                 inner: Inner::File(file),
                 content_type: None,
                 total,
-            })
+                validators,
+            }))
         }
         FeedSource::Url(url) => {
             let client = reqwest::Client::builder()
@@ -189,11 +312,20 @@ async fn open(source: &FeedSource) -> Result<ChunkReader, FeedRunError> {
                 .read_timeout(Duration::from_secs(60))
                 .build()
                 .map_err(|e| FeedRunError::Source(e.to_string()))?;
-            let response = client
-                .get(url.clone())
+            let mut request = client.get(url.clone());
+            if let Some(etag) = &conditional.etag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(date) = &conditional.last_modified {
+                request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
+            }
+            let response = request
                 .send()
                 .await
                 .map_err(|e| FeedRunError::Source(format!("{url}: {e}")))?;
+            if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+                return Ok(None);
+            }
             if !response.status().is_success() {
                 return Err(FeedRunError::Source(format!(
                     "{url} answered {}",
@@ -206,14 +338,26 @@ async fn open(source: &FeedSource) -> Result<ChunkReader, FeedRunError> {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             let total = response.content_length();
-            Ok(ChunkReader {
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let validators = Validators {
+                etag: header(reqwest::header::ETAG),
+                last_modified: header(reqwest::header::LAST_MODIFIED),
+            };
+            Ok(Some(ChunkReader {
                 inner: Inner::Http {
                     stream: response.bytes_stream().boxed(),
                     pending: bytes::Bytes::new(),
                 },
                 content_type,
                 total,
-            })
+                validators,
+            }))
         }
     }
 }

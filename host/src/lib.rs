@@ -1,6 +1,7 @@
 //! Shopbridge host library. See `ARCHITECTURE.md` at the repository root.
 
 pub mod api;
+pub mod catalog;
 pub mod config;
 pub mod feed;
 pub mod jobs;

@@ -7,6 +7,7 @@
 //! Errors are RFC 9457 problem documents (`application/problem+json`) with
 //! field-level `errors` where a field is at fault.
 
+mod catalog;
 mod ops;
 mod shops;
 
@@ -58,6 +59,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/shops/{shop}/orders/{reference}/cancel", post(shops::post_cancel))
         .route("/v1/shops/{shop}/orders/{reference}/resubmit", post(shops::post_resubmit))
         .route("/v1/shops/{shop}/events", get(shops::get_events))
+        .route("/v1/shops/{shop}/bindings/{binding}/syncs", post(catalog::post_sync))
+        .route("/v1/shops/{shop}/bindings/{binding}/syncs/{id}", get(catalog::get_sync))
+        .route("/v1/shops/{shop}/bindings/{binding}/syncs/{id}/cancel", post(catalog::post_cancel_sync))
+        .route("/v1/shops/{shop}/catalog/changes", get(catalog::get_changes))
+        .route("/v1/shops/{shop}/catalog/products/{sku}", get(catalog::get_product))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -16,7 +16,7 @@ use crate::store::{IntakeOutcome, Refusal};
 use tracing::Instrument;
 
 /// A request's body, or why it was refused (too large, unreadable).
-fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
+pub(super) fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(
@@ -31,7 +31,7 @@ fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
 }
 
 /// Checks the request's signature against the shop's secret.
-fn authenticate(
+pub(super) fn authenticate(
     state: &AppState,
     shop: &str,
     method: &Method,
@@ -81,7 +81,7 @@ fn invalid(errors: Vec<FieldError>) -> Problem {
     Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-order", detail).with_errors(errors)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     orders::parse(body).map_err(|e| {
         if e.code == "malformed" {
             Problem::new(

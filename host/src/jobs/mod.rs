@@ -8,6 +8,7 @@
 //! makes a crash at any moment harmless: the job's lease runs out and it
 //! runs again.
 
+mod catalog;
 mod dispatch;
 mod status;
 mod webhook;
@@ -79,8 +80,9 @@ impl Workers {
     ) -> Result<(), StoreError> {
         for binding in self.registry.bindings() {
             self.store
-                .ensure_poll_job(&binding.config.id, now_ms())
+                .ensure_recurring_job(JobKind::Poll, &binding.config.id, now_ms())
                 .await?;
+            self.ensure_schedules(binding).await?;
         }
         let slots = Arc::new(Semaphore::new(self.config.workers.max(1)));
         let jobs_ready = self.store.jobs_ready();
@@ -162,6 +164,8 @@ impl Workers {
             JobKind::Cancel => self.cancel(&job).await,
             JobKind::Poll => self.poll(&job).await,
             JobKind::Webhook => self.deliver(&job).await,
+            JobKind::Sync => self.sync(&job).await,
+            JobKind::Schedule => self.schedule(&job).await,
         };
         if let Err(e) = result {
             // The database failed us (a lost connection, a deadlock): try

@@ -21,15 +21,21 @@ pub enum JobKind {
     Poll,
     /// Deliver an event to its shop's callback URL (target: event id).
     Webhook,
+    /// Run a catalog sync (target: sync run id).
+    Sync,
+    /// Start a binding's scheduled sync when due (target: `binding/kind`).
+    Schedule,
 }
 
 impl JobKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             JobKind::Dispatch => "dispatch",
             JobKind::Cancel => "cancel",
             JobKind::Poll => "poll",
             JobKind::Webhook => "webhook",
+            JobKind::Sync => "sync",
+            JobKind::Schedule => "schedule",
         }
     }
 
@@ -39,6 +45,8 @@ impl JobKind {
             "cancel" => JobKind::Cancel,
             "poll" => JobKind::Poll,
             "webhook" => JobKind::Webhook,
+            "sync" => JobKind::Sync,
+            "schedule" => JobKind::Schedule,
             _ => return None,
         })
     }
@@ -155,6 +163,18 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps holding a long job (a catalog sync) for another `lease`.
+    pub async fn extend_lease(&self, job: &Job, lease: Duration) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE jobs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3")
+                .bind(now_ms() + lease.as_millis() as i64)
+                .bind(job.id)
+                .bind(&job.owner)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Runs a recurring job (a status poll) again at `run_at`.
     pub async fn reschedule_job(&self, job: &Job, run_at: i64) -> Result<(), StoreError> {
         sqlx::query(
@@ -207,13 +227,20 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Makes sure a binding's status poll job exists (one per binding).
-    pub async fn ensure_poll_job(&self, binding: &str, run_at: i64) -> Result<(), StoreError> {
+    /// Makes sure a recurring job exists (one per target): a binding's
+    /// status poll, or one of its sync schedules.
+    pub async fn ensure_recurring_job(
+        &self,
+        kind: JobKind,
+        target: &str,
+        run_at: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO jobs (kind, target, run_at) VALUES ('poll', $1, $2) \
-             ON CONFLICT (kind, target) WHERE kind = 'poll' DO NOTHING",
+            "INSERT INTO jobs (kind, target, run_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (kind, target) WHERE kind IN ('poll', 'schedule') DO NOTHING",
         )
-        .bind(binding)
+        .bind(kind.as_str())
+        .bind(target)
         .bind(run_at)
         .execute(&self.pool)
         .await?;

@@ -11,6 +11,7 @@
 //!
 //! Times are Unix milliseconds; JSON documents are stored as text.
 
+mod catalog;
 mod events;
 mod intake;
 mod jobs;
@@ -22,6 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use catalog::{CatalogChange, CatalogWrite, ChangePage, SyncCounts, SyncEnd, SyncRun};
 pub(crate) use events::rfc3339;
 pub use events::{Event, EventPage};
 pub use intake::{IntakeAnswer, IntakeOutcome, NewOrder, NewSupplierOrder};

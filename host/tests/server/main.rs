@@ -2,6 +2,7 @@
 //! HTTP, a real database (SQLite and PostgreSQL), real plugins built from
 //! source, fake suppliers and a fake shop on loopback.
 
+mod catalog;
 mod crash;
 mod erp;
 mod flows;

@@ -1,0 +1,176 @@
+//! The catalog side of a shop's API: start, follow and cancel a sync of one
+//! of its bindings, and read the catalog's changes by cursor.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::shops::{authenticate, body, parse};
+use super::{AppState, Problem, json};
+
+fn binding_of(state: &AppState, shop: &str, binding: &str) -> Result<(), Problem> {
+    match state.registry.binding(binding) {
+        Some(b) if b.config.shop == shop => Ok(()),
+        _ => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-binding",
+            format!("shop '{shop}' has no binding '{binding}'"),
+        )),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SyncRequest {
+    /// `full` (default) or `prices`.
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// `POST /v1/shops/{shop}/bindings/{binding}/syncs`: sync now.
+pub(super) async fn post_sync(
+    State(state): State<AppState>,
+    Path((shop, binding)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let raw = body(raw)?;
+    authenticate(&state, &shop, &method, &uri, &headers, &raw)?;
+    binding_of(&state, &shop, &binding)?;
+    let request: SyncRequest = if raw.iter().all(u8::is_ascii_whitespace) {
+        SyncRequest::default()
+    } else {
+        parse(&raw)?
+    };
+    let kind = request.kind.unwrap_or_else(|| "full".into());
+    if kind != "full" && kind != "prices" {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-sync",
+            "kind is full or prices",
+        ));
+    }
+    match state.store.request_sync(&binding, &kind).await? {
+        Ok(id) => Ok(json(
+            StatusCode::ACCEPTED,
+            &json!({ "id": id, "binding": binding, "kind": kind, "state": "queued" }),
+        )),
+        Err(running) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "sync-running",
+            format!("sync {running} of '{binding}' is queued or running; one at a time"),
+        )),
+    }
+}
+
+/// `GET …/syncs/{id}`: a run, with its progress while it runs.
+pub(super) async fn get_sync(
+    State(state): State<AppState>,
+    Path((shop, binding, id)): Path<(String, String, i64)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    authenticate(&state, &shop, &method, &uri, &headers, b"")?;
+    binding_of(&state, &shop, &binding)?;
+    match state.store.sync_run(id).await? {
+        Some(run) if run.binding == binding => Ok(json(StatusCode::OK, &run)),
+        _ => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-sync",
+            format!("no sync {id} of '{binding}'"),
+        )),
+    }
+}
+
+/// `POST …/syncs/{id}/cancel`.
+pub(super) async fn post_cancel_sync(
+    State(state): State<AppState>,
+    Path((shop, binding, id)): Path<(String, String, i64)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let raw = body(raw)?;
+    authenticate(&state, &shop, &method, &uri, &headers, &raw)?;
+    binding_of(&state, &shop, &binding)?;
+    let queued = state
+        .store
+        .set_sync_state(id, &["queued"], "cancelled")
+        .await?;
+    let running = !queued
+        && state
+            .store
+            .set_sync_state(id, &["running"], "cancelling")
+            .await?;
+    if queued || running {
+        let now = if queued { "cancelled" } else { "cancelling" };
+        Ok(json(
+            StatusCode::ACCEPTED,
+            &json!({ "id": id, "state": now }),
+        ))
+    } else {
+        Err(Problem::new(
+            StatusCode::CONFLICT,
+            "sync-not-running",
+            format!("sync {id} is not queued or running"),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ChangesQuery {
+    #[serde(default)]
+    since: i64,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    500
+}
+
+/// `GET /v1/shops/{shop}/catalog/changes?since=<cursor>&limit=N`.
+pub(super) async fn get_changes(
+    State(state): State<AppState>,
+    Path(shop): Path<String>,
+    query: Result<Query<ChangesQuery>, QueryRejection>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    authenticate(&state, &shop, &method, &uri, &headers, b"")?;
+    let Query(query) =
+        query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-query", e.body_text()))?;
+    let page = state
+        .store
+        .catalog_changes(&shop, query.since, query.limit.clamp(1, 5000))
+        .await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// `GET /v1/shops/{shop}/catalog/products/{sku}`.
+pub(super) async fn get_product(
+    State(state): State<AppState>,
+    Path((shop, sku)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    authenticate(&state, &shop, &method, &uri, &headers, b"")?;
+    match state.store.catalog_product(&shop, &sku).await? {
+        Some(product) => Ok(json(StatusCode::OK, &product)),
+        None => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-product",
+            format!("no product '{sku}' in the catalog"),
+        )),
+    }
+}

@@ -1,0 +1,354 @@
+//! Catalog jobs: a sync run (fetch the binding's feed, parse it in the
+//! plugin, diff against what is stored, write only what changed, mark what
+//! disappeared from a full feed), and the schedules that start them.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::Workers;
+use crate::catalog::rules::Rules;
+use crate::catalog::{changed_fields, content_hash, schedule};
+use crate::feed::{FeedSource, FeedStream, Fetched, Validators};
+use crate::registry::Binding;
+use crate::runtime::bindings::shopbridge::connector::types::FeedRecord;
+use crate::store::{CatalogWrite, Job, StoreError, SyncCounts, SyncEnd, now_ms};
+
+/// Products written per transaction.
+const WRITE_BATCH: usize = 1000;
+/// How often a running sync reports progress, looks for a cancel request
+/// and extends its job's lease.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+/// Bytes pushed into the plugin at once: larger than the CLI's default,
+/// fewer boundary crossings for a long feed.
+const SYNC_CHUNK_BYTES: usize = 256 << 10;
+
+impl Workers {
+    /// Makes sure each of the binding's sync schedules has its job.
+    pub(super) async fn ensure_schedules(&self, binding: &Binding) -> Result<(), StoreError> {
+        let Some(catalog) = &binding.config.catalog else {
+            return Ok(());
+        };
+        for (kind, cron) in [
+            ("full", &catalog.full_sync),
+            ("prices", &catalog.prices_sync),
+        ] {
+            let Some(cron) = cron else { continue };
+            match schedule::next_after(cron, now_ms()) {
+                Ok(next) => {
+                    self.store
+                        .ensure_recurring_job(
+                            crate::store::JobKind::Schedule,
+                            &format!("{}/{kind}", binding.config.id),
+                            next,
+                        )
+                        .await?
+                }
+                Err(e) => {
+                    tracing::warn!(binding = %binding.config.id, error = %e, "sync schedule ignored")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A schedule is due: start its sync (unless one is running) and wait
+    /// for the next time.
+    pub(super) async fn schedule(&self, job: &Job) -> Result<(), StoreError> {
+        let Some((binding_id, kind)) = job.target.split_once('/') else {
+            return self.store.finish_job(job).await;
+        };
+        let cron = self
+            .registry
+            .binding(binding_id)
+            .and_then(|b| b.config.catalog.as_ref())
+            .and_then(|c| {
+                if kind == "full" {
+                    c.full_sync.clone()
+                } else {
+                    c.prices_sync.clone()
+                }
+            });
+        let Some(cron) = cron else {
+            // The schedule was removed from the configuration.
+            return self.store.finish_job(job).await;
+        };
+        match self.store.request_sync(binding_id, kind).await? {
+            Ok(run) => tracing::info!(binding = binding_id, kind, run, "scheduled sync started"),
+            Err(running) => tracing::info!(
+                binding = binding_id,
+                kind,
+                running,
+                "scheduled sync skipped: one is running"
+            ),
+        }
+        match schedule::next_after(&cron, now_ms()) {
+            Ok(next) => self.store.reschedule_job(job, next).await,
+            Err(_) => self.store.finish_job(job).await,
+        }
+    }
+
+    pub(super) async fn sync(&self, job: &Job) -> Result<(), StoreError> {
+        let id: i64 = job
+            .target
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("sync job target '{}'", job.target)))?;
+        let Some(run) = self.store.sync_run(id).await? else {
+            return self.store.finish_job(job).await;
+        };
+        if !self
+            .store
+            .set_sync_state(id, &["queued"], "running")
+            .await?
+        {
+            if matches!(run.state.as_str(), "running" | "cancelling") {
+                // Its worker died mid-sync (the lease ran out): a sync is
+                // not resumed but failed, and the next one runs normally.
+                self.store
+                    .end_sync(
+                        id,
+                        &failed(
+                            SyncCounts::default(),
+                            "interrupted: the worker running it stopped".into(),
+                        ),
+                    )
+                    .await?;
+            }
+            return self.store.finish_job(job).await;
+        }
+        tracing::info!(run = id, binding = %run.binding, kind = %run.kind, "sync started");
+        let end = match self.registry.binding(&run.binding) {
+            Some(binding) if binding.config.catalog.is_some() => {
+                self.run_sync(job, id, binding, run.kind == "full").await?
+            }
+            _ => failed(
+                SyncCounts::default(),
+                format!("binding '{}' has no catalog configured", run.binding),
+            ),
+        };
+        tracing::info!(run = id, state = end.state, counts = ?end.counts, error = ?end.error, "sync ended");
+        self.store.end_sync(id, &end).await?;
+        self.store.finish_job(job).await
+    }
+
+    async fn run_sync(
+        &self,
+        job: &Job,
+        id: i64,
+        binding: &Binding,
+        full: bool,
+    ) -> Result<SyncEnd, StoreError> {
+        let config = &binding.config;
+        let Some(catalog) = &config.catalog else {
+            return Ok(failed(
+                SyncCounts::default(),
+                "no catalog configured".into(),
+            ));
+        };
+        let rules = Rules {
+            pricing: catalog.pricing.clone(),
+            availability: catalog.availability,
+            categories: catalog.categories.clone(),
+        };
+        let (etag, last_modified) = self.store.last_validators(&config.id).await?;
+        let conditional = Validators {
+            etag,
+            last_modified,
+        };
+        let source = FeedSource::parse(&catalog.feed_url);
+        let opened = FeedStream::open(
+            self.registry.runtime(),
+            &binding.plugin,
+            &binding.options,
+            &source,
+            SYNC_CHUNK_BYTES,
+            &conditional,
+            Some(catalog.max_feed_bytes),
+        )
+        .await;
+        let mut stream = match opened {
+            Ok(Fetched::NotModified) => {
+                return Ok(SyncEnd {
+                    state: "unchanged",
+                    counts: SyncCounts::default(),
+                    updated_fields: None,
+                    rejections: None,
+                    error: None,
+                    etag: conditional.etag,
+                    last_modified: conditional.last_modified,
+                });
+            }
+            Ok(Fetched::Feed(stream)) => stream,
+            Err(e) => return Ok(failed(SyncCounts::default(), e.to_string())),
+        };
+
+        let stored = self.store.catalog_hashes(&config.id).await?;
+        let mut seen: HashSet<String> = HashSet::with_capacity(stored.len());
+        let mut counts = SyncCounts::default();
+        let mut fields: HashMap<String, i64> = HashMap::new();
+        let mut creates: Vec<CatalogWrite> = Vec::new();
+        let mut updates: Vec<CatalogWrite> = Vec::new();
+        let mut last_progress = Instant::now();
+        loop {
+            let batch = match stream.next_batch().await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => break,
+                Err(e) => {
+                    self.flush(
+                        &config.shop,
+                        &config.id,
+                        &mut creates,
+                        &mut updates,
+                        &mut fields,
+                    )
+                    .await?;
+                    return Ok(failed(counts, e.to_string()));
+                }
+            };
+            for record in batch {
+                let product = match record {
+                    FeedRecord::Product(product) => product,
+                    FeedRecord::Rejected(_) => {
+                        counts.rejected += 1;
+                        continue;
+                    }
+                };
+                let data = serde_json::to_string(&product).unwrap_or_default();
+                let view = serde_json::to_string(&rules.apply(&product)).unwrap_or_default();
+                let hash = content_hash(&data, &view);
+                let write = CatalogWrite {
+                    sku: product.sku.clone(),
+                    hash,
+                    data,
+                    shop_data: view,
+                    changed: String::new(),
+                };
+                let first_time = seen.insert(product.sku);
+                match stored.get(&write.sku) {
+                    Some((old, false)) if *old == hash && first_time => counts.unchanged += 1,
+                    Some(_) => {
+                        counts.updated += 1;
+                        updates.push(write);
+                    }
+                    None => {
+                        counts.created += 1;
+                        creates.push(write);
+                    }
+                }
+            }
+            if creates.len() + updates.len() >= WRITE_BATCH {
+                self.flush(
+                    &config.shop,
+                    &config.id,
+                    &mut creates,
+                    &mut updates,
+                    &mut fields,
+                )
+                .await?;
+            }
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = Instant::now();
+                let (bytes, total) = stream.progress();
+                counts.bytes = bytes as i64;
+                counts.total_bytes = total.map(|t| t as i64);
+                self.store.extend_lease(job, self.config.lease).await?;
+                if self.store.sync_progress(id, &counts).await? {
+                    self.flush(
+                        &config.shop,
+                        &config.id,
+                        &mut creates,
+                        &mut updates,
+                        &mut fields,
+                    )
+                    .await?;
+                    let mut end = failed(counts, "cancelled on request".into());
+                    end.state = "cancelled";
+                    return Ok(end);
+                }
+            }
+        }
+        self.flush(
+            &config.shop,
+            &config.id,
+            &mut creates,
+            &mut updates,
+            &mut fields,
+        )
+        .await?;
+        if full {
+            let gone: Vec<String> = stored
+                .iter()
+                .filter(|(sku, (_, removed))| !removed && !seen.contains(*sku))
+                .map(|(sku, _)| sku.clone())
+                .collect();
+            counts.removed = gone.len() as i64;
+            self.store
+                .mark_removed(&config.shop, &config.id, &gone)
+                .await?;
+        }
+        let summary = stream.summary();
+        counts.bytes = summary.bytes as i64;
+        counts.total_bytes = stream.progress().1.map(|t| t as i64);
+        let validators = stream.validators().clone();
+        Ok(SyncEnd {
+            state: "succeeded",
+            counts,
+            updated_fields: Some(json!(fields)),
+            rejections: Some(serde_json::to_value(&summary.rejections).unwrap_or(Value::Null)),
+            error: None,
+            etag: validators.etag,
+            last_modified: validators.last_modified,
+        })
+    }
+
+    /// Writes what is pending; updates learn which fields changed.
+    async fn flush(
+        &self,
+        shop: &str,
+        binding: &str,
+        creates: &mut Vec<CatalogWrite>,
+        updates: &mut Vec<CatalogWrite>,
+        fields: &mut HashMap<String, i64>,
+    ) -> Result<(), StoreError> {
+        for write in creates.iter_mut() {
+            write.changed = "[\"*\"]".into();
+        }
+        if !updates.is_empty() {
+            let skus: Vec<&str> = updates.iter().map(|w| w.sku.as_str()).collect();
+            let old = self.store.catalog_data(binding, &skus).await?;
+            for write in updates.iter_mut() {
+                let new: Value = serde_json::from_str(&write.data).unwrap_or(Value::Null);
+                let before = old
+                    .get(&write.sku)
+                    .and_then(|d| serde_json::from_str::<Value>(d).ok())
+                    .unwrap_or(Value::Null);
+                let mut changed = changed_fields(&before, &new);
+                if changed.is_empty() {
+                    // Same product, new rules (or back from removed).
+                    changed.push("shop".into());
+                }
+                for field in &changed {
+                    *fields.entry(field.clone()).or_default() += 1;
+                }
+                write.changed = serde_json::to_string(&changed).unwrap_or_default();
+            }
+        }
+        creates.append(updates);
+        self.store.write_catalog(shop, binding, creates).await?;
+        creates.clear();
+        Ok(())
+    }
+}
+
+fn failed(counts: SyncCounts, error: String) -> SyncEnd {
+    SyncEnd {
+        state: "failed",
+        counts,
+        updated_fields: None,
+        rejections: None,
+        error: Some(error),
+        etag: None,
+        last_modified: None,
+    }
+}

@@ -1,0 +1,270 @@
+//! Catalog sync through HTTP, on SQLite and PostgreSQL: a supplier's CSV
+//! feed served by a real HTTP server (with ETags), synced by the real
+//! server through the `csv-wholesaler` plugin, diffed, priced by the
+//! binding's rules, and read back by the shop as changes by cursor.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use shopbridge_tests::{LoopbackServer, components};
+
+use crate::support::*;
+
+const FIRST: &str = "Référence;Désignation;Marque;Catégorie;Prix HT;TVA;Stock;Délai\n\
+BB-1;Théière fonte;Acme;Maison > Cuisine;10,00;20;5;\n\
+BB-2;Tasse;Acme;Maison > Cuisine;2,50;20;0;6\n\
+BB-3;Plateau;Bois&Co;Maison > Salon;8,00;20;12;\n\
+;Sans référence;Acme;Maison;1,00;20;1;\n";
+
+const SECOND: &str = "Référence;Désignation;Marque;Catégorie;Prix HT;TVA;Stock;Délai\n\
+BB-1;Théière fonte;Acme;Maison > Cuisine;11,00;20;5;\n\
+BB-2;Tasse;Acme;Maison > Cuisine;2,50;20;0;6\n\
+BB-5;Sous-verre;Bois&Co;Maison > Salon;1,20;20;40;\n";
+
+/// A supplier's feed endpoint: serves the current version with an ETag and
+/// answers 304 to a request that already has it.
+#[derive(Clone, Default)]
+struct Feed {
+    inner: Arc<Mutex<(String, u32, u32)>>, // body, version, 304s answered
+}
+
+async fn serve_feed(State(feed): State<Feed>, headers: HeaderMap) -> Response {
+    let mut inner = feed.inner.lock().unwrap_or_else(|e| e.into_inner());
+    let etag = format!("\"v{}\"", inner.1);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        inner.2 += 1;
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    (
+        [
+            (header::ETAG, etag),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".into()),
+        ],
+        inner.0.clone(),
+    )
+        .into_response()
+}
+
+impl Feed {
+    fn set(&self, body: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0 = body.to_owned();
+        inner.1 += 1;
+    }
+    fn not_modified(&self) -> u32 {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).2
+    }
+}
+
+fn config(database: &Database, feed_url: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+database = "{}"
+
+[[plugins]]
+name = "csv-wholesaler"
+path = "{}"
+
+[[shops]]
+id = "{SHOP}"
+key_id = "{KEY_ID}"
+secret = "{SECRET}"
+
+[[bindings]]
+id = "bigbuy"
+shop = "{SHOP}"
+plugin = "csv-wholesaler"
+sku_prefixes = ["BB-"]
+allow_hosts = ["127.0.0.1"]
+allow_private_network = true
+settings = {{ delimiter = ";" }}
+
+[bindings.catalog]
+feed_url = "{feed_url}"
+full_sync = "0 3 * * *"
+prices_sync = "0 * * * *"
+availability = "hide"
+categories = {{ "Maison > Cuisine" = "Cuisine" }}
+pricing = {{ markup_percent = 30.0, add_vat = true, ending_cents = 99 }}
+"#,
+        database.url,
+        components::CSV_WHOLESALER,
+    )
+}
+
+fn sync_and_wait(shop: &ShopClient) -> Value {
+    let started = shop.send(
+        "POST",
+        "/v1/shops/demo/bindings/bigbuy/syncs",
+        br#"{"kind":"full"}"#,
+    );
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let id = started.body["id"].as_i64().expect("a run id");
+    wait_for("the sync to end", Duration::from_secs(30), || {
+        let run = shop.send(
+            "GET",
+            &format!("/v1/shops/demo/bindings/bigbuy/syncs/{id}"),
+            b"",
+        );
+        let state = run.body["state"].as_str().unwrap_or_default().to_owned();
+        (!["queued", "running"].contains(&state.as_str())).then_some(run.body)
+    })
+}
+
+fn changes(shop: &ShopClient, since: i64, limit: i64) -> (Vec<Value>, i64) {
+    let page = shop.send(
+        "GET",
+        &format!("/v1/shops/demo/catalog/changes?since={since}&limit={limit}"),
+        b"",
+    );
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    (
+        page.body["changes"].as_array().cloned().unwrap_or_default(),
+        page.body["next"].as_i64().unwrap_or(since),
+    )
+}
+
+fn counts(run: &Value) -> [i64; 5] {
+    ["created", "updated", "unchanged", "removed", "rejected"]
+        .map(|k| run[k].as_i64().unwrap_or(-1))
+}
+
+macro_rules! on_both_databases {
+    ($name:ident) => {
+        mod sqlite {
+            #[test]
+            fn $name() {
+                super::$name(super::Db::Sqlite)
+            }
+        }
+        mod postgres {
+            #[test]
+            fn $name() {
+                super::$name(super::Db::Postgres)
+            }
+        }
+    };
+}
+
+on_both_databases!(a_feed_is_synced_diffed_priced_and_read_by_cursor);
+
+fn a_feed_is_synced_diffed_priced_and_read_by_cursor(db: Db) {
+    let database = Database::new(db);
+    let feed = Feed::default();
+    feed.set(FIRST);
+    let feed_server = LoopbackServer::start(
+        Router::new()
+            .route("/feed.csv", get(serve_feed))
+            .with_state(feed.clone()),
+    );
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-catalog-{}-{db:?}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, config(&database, &feed_server.url("/feed.csv"))).expect("config");
+    let server = Server::start_with_file(path);
+    let shop = server.shop();
+
+    // First sync: three products, one rejected record.
+    let run = sync_and_wait(&shop);
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(counts(&run), [3, 0, 0, 0, 1], "{run}");
+    assert!(run["bytes"].as_i64().unwrap_or(0) > 100, "{run}");
+
+    let (first, cursor) = changes(&shop, 0, 100);
+    let by_sku: BTreeMap<&str, &Value> = first
+        .iter()
+        .map(|c| (c["sku"].as_str().unwrap_or_default(), c))
+        .collect();
+    assert_eq!(
+        by_sku.keys().copied().collect::<Vec<_>>(),
+        ["BB-1", "BB-2", "BB-3"]
+    );
+    // 10.00 HT × 1.30 × 1.20 VAT = 15.60 → 15.99.
+    assert_eq!(by_sku["BB-1"]["shop"]["retail_price"]["amount_minor"], 1599);
+    assert_eq!(by_sku["BB-1"]["shop"]["category"], json!(["Cuisine"]));
+    assert_eq!(
+        by_sku["BB-3"]["shop"]["category"],
+        json!(["Maison", "Salon"])
+    );
+    // Out of stock and the policy hides it.
+    assert_eq!(by_sku["BB-2"]["shop"]["visible"], false);
+    assert_eq!(by_sku["BB-1"]["changed"], json!(["*"]));
+
+    // The same feed again: one request answered 304, nothing parsed or written.
+    let run = sync_and_wait(&shop);
+    assert_eq!(run["state"], "unchanged", "{run}");
+    assert_eq!(feed.not_modified(), 1);
+    assert!(changes(&shop, cursor, 100).0.is_empty());
+
+    // A new version: a price changed, a product gone, a new one.
+    feed.set(SECOND);
+    let run = sync_and_wait(&shop);
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(counts(&run), [1, 1, 1, 1, 0], "{run}");
+    assert_eq!(run["updated_fields"]["wholesale_price"], 1, "{run}");
+
+    // Read by pages of two: every change exactly once.
+    let mut seen = Vec::new();
+    let mut at = cursor;
+    loop {
+        let (page, next) = changes(&shop, at, 2);
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        seen.extend(page);
+        at = next;
+    }
+    let mut skus: Vec<(&str, bool)> = seen
+        .iter()
+        .map(|c| {
+            (
+                c["sku"].as_str().unwrap_or_default(),
+                c["removed"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    skus.sort();
+    assert_eq!(skus, [("BB-1", false), ("BB-3", true), ("BB-5", false)]);
+    let bb1 = seen.iter().find(|c| c["sku"] == "BB-1").expect("BB-1");
+    // 11.00 × 1.30 × 1.20 = 17.16 → 17.99.
+    assert_eq!(bb1["shop"]["retail_price"]["amount_minor"], 1799);
+    assert!(
+        bb1["changed"]
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("wholesale_price"))),
+        "{bb1}"
+    );
+
+    let gone = shop.send("GET", "/v1/shops/demo/catalog/products/BB-3", b"");
+    assert_eq!(gone.status, 200);
+    assert_eq!(gone.body["removed"], true);
+    assert_eq!(
+        shop.send("GET", "/v1/shops/demo/catalog/products/NOPE", b"")
+            .status,
+        404
+    );
+
+    // One sync at a time; a finished one cannot be cancelled.
+    let id = run["id"].as_i64().expect("id");
+    let cancel = shop.send(
+        "POST",
+        &format!("/v1/shops/demo/bindings/bigbuy/syncs/{id}/cancel"),
+        b"",
+    );
+    assert_eq!(cancel.status, 409);
+}
