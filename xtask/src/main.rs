@@ -264,7 +264,9 @@ fn bench(args: &[String]) -> Result<(), String> {
     // The host's load test lives beside the binary it starts; the plugin
     // benchmarks live with the test components.
     match args.first().map(String::as_str) {
-        Some("order_hook") => command.args(["bench", "-p", "shopbridge", "--bench", "order_hook"]),
+        Some(name @ ("order_hook" | "catalog_sync")) => {
+            command.args(["bench", "-p", "shopbridge", "--bench", name])
+        }
         Some(name) => command.args(["bench", "-p", "shopbridge-tests", "--bench", name]),
         None => command.args(["bench", "-p", "shopbridge-tests", "-p", "shopbridge"]),
     };
