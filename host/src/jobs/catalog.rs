@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 use super::Workers;
 use crate::catalog::rules::Rules;
@@ -13,10 +14,10 @@ use crate::catalog::{changed_fields, content_hash, schedule};
 use crate::feed::{FeedSource, FeedStream, Fetched, Validators};
 use crate::registry::Binding;
 use crate::runtime::bindings::shopbridge::connector::types::FeedRecord;
-use crate::store::{CatalogWrite, Job, StoreError, SyncCounts, SyncEnd, now_ms};
+use crate::store::{CatalogWrite, Job, Store, StoreError, SyncCounts, SyncEnd, now_ms};
 
 /// Products written per transaction.
-const WRITE_BATCH: usize = 1000;
+const WRITE_BATCH: usize = 4000;
 /// How often a running sync reports progress, looks for a cancel request
 /// and extends its job's lease.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
@@ -186,23 +187,34 @@ impl Workers {
         let stored = self.store.catalog_hashes(&config.id).await?;
         let mut seen: HashSet<String> = HashSet::with_capacity(stored.len());
         let mut counts = SyncCounts::default();
-        let mut fields: HashMap<String, i64> = HashMap::new();
         let mut creates: Vec<CatalogWrite> = Vec::new();
         let mut updates: Vec<CatalogWrite> = Vec::new();
+        let (to_writer, batches) = mpsc::channel::<Batch>(2);
+        let writing = tokio::spawn(writer(
+            self.store.clone(),
+            config.shop.clone(),
+            config.id.clone(),
+            batches,
+        ));
+        // Hands a batch over; false if the writer has stopped (on an error).
+        let send = async |creates: &mut Vec<CatalogWrite>, updates: &mut Vec<CatalogWrite>| {
+            if creates.is_empty() && updates.is_empty() {
+                return true;
+            }
+            to_writer
+                .send((std::mem::take(creates), std::mem::take(updates)))
+                .await
+                .is_ok()
+        };
         let mut last_progress = Instant::now();
         loop {
             let batch = match stream.next_batch().await {
                 Ok(Some(batch)) => batch,
                 Ok(None) => break,
                 Err(e) => {
-                    self.flush(
-                        &config.shop,
-                        &config.id,
-                        &mut creates,
-                        &mut updates,
-                        &mut fields,
-                    )
-                    .await?;
+                    send(&mut creates, &mut updates).await;
+                    drop(to_writer);
+                    join(writing).await?;
                     return Ok(failed(counts, e.to_string()));
                 }
             };
@@ -238,14 +250,9 @@ impl Workers {
                 }
             }
             if creates.len() + updates.len() >= WRITE_BATCH {
-                self.flush(
-                    &config.shop,
-                    &config.id,
-                    &mut creates,
-                    &mut updates,
-                    &mut fields,
-                )
-                .await?;
+                if !send(&mut creates, &mut updates).await {
+                    break;
+                }
             }
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 last_progress = Instant::now();
@@ -254,28 +261,18 @@ impl Workers {
                 counts.total_bytes = total.map(|t| t as i64);
                 self.store.extend_lease(job, self.config.lease).await?;
                 if self.store.sync_progress(id, &counts).await? {
-                    self.flush(
-                        &config.shop,
-                        &config.id,
-                        &mut creates,
-                        &mut updates,
-                        &mut fields,
-                    )
-                    .await?;
+                    send(&mut creates, &mut updates).await;
+                    drop(to_writer);
+                    join(writing).await?;
                     let mut end = failed(counts, "cancelled on request".into());
                     end.state = "cancelled";
                     return Ok(end);
                 }
             }
         }
-        self.flush(
-            &config.shop,
-            &config.id,
-            &mut creates,
-            &mut updates,
-            &mut fields,
-        )
-        .await?;
+        send(&mut creates, &mut updates).await;
+        drop(to_writer);
+        let fields = join(writing).await?;
         if full {
             let gone: Vec<String> = stored
                 .iter()
@@ -301,22 +298,27 @@ impl Workers {
             last_modified: validators.last_modified,
         })
     }
+}
 
-    /// Writes what is pending; updates learn which fields changed.
-    async fn flush(
-        &self,
-        shop: &str,
-        binding: &str,
-        creates: &mut Vec<CatalogWrite>,
-        updates: &mut Vec<CatalogWrite>,
-        fields: &mut HashMap<String, i64>,
-    ) -> Result<(), StoreError> {
+/// A batch for the writer: new products, changed products.
+type Batch = (Vec<CatalogWrite>, Vec<CatalogWrite>);
+
+/// Writes batches as they come, while the feed goes on being parsed (the
+/// guest on one core, SQLite on the other); returns the updates per field.
+async fn writer(
+    store: Store,
+    shop: String,
+    binding: String,
+    mut batches: mpsc::Receiver<Batch>,
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut fields: HashMap<String, i64> = HashMap::new();
+    while let Some((mut creates, mut updates)) = batches.recv().await {
         for write in creates.iter_mut() {
             write.changed = "[\"*\"]".into();
         }
         if !updates.is_empty() {
             let skus: Vec<&str> = updates.iter().map(|w| w.sku.as_str()).collect();
-            let old = self.store.catalog_data(binding, &skus).await?;
+            let old = store.catalog_data(&binding, &skus).await?;
             for write in updates.iter_mut() {
                 let new: Value = serde_json::from_str(&write.data).unwrap_or(Value::Null);
                 let before = old
@@ -334,11 +336,19 @@ impl Workers {
                 write.changed = serde_json::to_string(&changed).unwrap_or_default();
             }
         }
-        creates.append(updates);
-        self.store.write_catalog(shop, binding, creates).await?;
-        creates.clear();
-        Ok(())
+        creates.append(&mut updates);
+        store.write_catalog(&shop, &binding, &creates).await?;
     }
+    Ok(fields)
+}
+
+/// Waits for the writer; its error is the sync's.
+async fn join(
+    writing: tokio::task::JoinHandle<Result<HashMap<String, i64>, StoreError>>,
+) -> Result<HashMap<String, i64>, StoreError> {
+    writing
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("the catalog writer panicked: {e}")))?
 }
 
 fn failed(counts: SyncCounts, error: String) -> SyncEnd {

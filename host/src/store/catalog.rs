@@ -396,24 +396,46 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let first = take_seqs(&mut tx, shop, writes.len() as i64).await?;
         let now = now_ms();
-        for (i, w) in writes.iter().enumerate() {
-            sqlx::query(
+        // Many rows per statement: the per-statement cost, not the data,
+        // dominated one-row inserts.
+        const ROWS: usize = 64;
+        for (n, chunk) in writes.chunks(ROWS).enumerate() {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let p = i * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, $1, $1)",
+                        p + 2,
+                        p + 3,
+                        p + 4,
+                        p + 5,
+                        p + 6,
+                        p + 7,
+                        p + 8,
+                        p + 9
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
                 "INSERT INTO catalog_products (binding, sku, shop, hash, data, shop_data, changed, removed, seq, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9) \
-                 ON CONFLICT (binding, sku) DO UPDATE SET hash = $4, data = $5, shop_data = $6, changed = $7, \
-                 removed = 0, seq = $8, updated_at = $9",
-            )
-            .bind(binding)
-            .bind(&w.sku)
-            .bind(shop)
-            .bind(w.hash)
-            .bind(&w.data)
-            .bind(&w.shop_data)
-            .bind(&w.changed)
-            .bind(first + i as i64)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                 VALUES {values} ON CONFLICT (binding, sku) DO UPDATE SET hash = excluded.hash, data = excluded.data, \
+                 shop_data = excluded.shop_data, changed = excluded.changed, removed = 0, seq = excluded.seq, \
+                 updated_at = excluded.updated_at"
+            );
+            let mut query = sqlx::query(&sql).bind(now);
+            for (i, w) in chunk.iter().enumerate() {
+                query = query
+                    .bind(binding)
+                    .bind(&w.sku)
+                    .bind(shop)
+                    .bind(w.hash)
+                    .bind(&w.data)
+                    .bind(&w.shop_data)
+                    .bind(&w.changed)
+                    .bind(first + (n * ROWS + i) as i64);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
