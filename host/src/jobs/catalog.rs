@@ -249,10 +249,10 @@ impl Workers {
                     }
                 }
             }
-            if creates.len() + updates.len() >= WRITE_BATCH {
-                if !send(&mut creates, &mut updates).await {
-                    break;
-                }
+            if creates.len() + updates.len() >= WRITE_BATCH
+                && !send(&mut creates, &mut updates).await
+            {
+                break;
             }
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 last_progress = Instant::now();
