@@ -145,6 +145,8 @@ pricing = {{ markup_percent = 30.0, ending_cents = 99 }}
             return (child, url.to_owned());
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 
