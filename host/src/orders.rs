@@ -2,7 +2,7 @@
 //! validation into field-level errors, its split into one supplier order per
 //! supplier, and its mapping onto the plugin contract's `order`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -11,6 +11,40 @@ use crate::config::DispatchPolicy;
 use crate::registry::Registry;
 use crate::runtime::bindings::shopbridge::connector::types as wit;
 use crate::store::{NewOrder, NewSupplierOrder, idempotency_key};
+
+/// Who sells each SKU a shop orders: the catalog first (what the
+/// suppliers' feeds list, with their wholesale cost), then the SKUs and
+/// prefixes the bindings declare.
+pub struct Owners<'a> {
+    shop: &'a str,
+    registry: &'a Registry,
+    catalog: HashMap<String, (String, Option<i64>)>,
+}
+
+impl<'a> Owners<'a> {
+    /// `catalog`: SKU → (binding, wholesale unit cost) from the shop's catalog.
+    pub fn new(
+        shop: &'a str,
+        registry: &'a Registry,
+        catalog: HashMap<String, (String, Option<i64>)>,
+    ) -> Owners<'a> {
+        Owners {
+            shop,
+            registry,
+            catalog,
+        }
+    }
+
+    /// The binding that sells `sku`, and its wholesale cost when the catalog knows it.
+    pub fn owner(&self, sku: &str) -> Option<(&'a crate::registry::Binding, Option<i64>)> {
+        if let Some((binding, cost)) = self.catalog.get(sku)
+            && let Some(binding) = self.registry.binding(binding)
+        {
+            return Some((binding, *cost));
+        }
+        self.registry.owner(self.shop, sku).map(|b| (b, None))
+    }
+}
 
 /// An order as a shop posts it. Money is in minor units of `currency`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -147,7 +181,7 @@ pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FieldErro
 
 impl PostedOrder {
     /// Checks what serde cannot: formats, ranges, SKU ownership.
-    pub fn validate(&self, shop: &str, registry: &Registry) -> Vec<FieldError> {
+    pub fn validate(&self, owners: &Owners<'_>) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let reference = self.reference.trim();
         if reference.is_empty() || reference.len() > 64 {
@@ -193,7 +227,7 @@ impl PostedOrder {
                     "missing",
                     "the line has no SKU",
                 ));
-            } else if registry.owner(shop, &line.sku).is_none() {
+            } else if owners.owner(&line.sku).is_none() {
                 errors.push(error(
                     format!("lines[{i}].sku"),
                     "unknown-sku",
@@ -228,15 +262,11 @@ impl PostedOrder {
 
     /// Splits the (validated) order by supplier: one supplier order per
     /// binding that owns some of its lines, at revision 0.
-    pub fn split(
-        &self,
-        shop: &str,
-        registry: &Registry,
-        policy: DispatchPolicy,
-    ) -> Vec<NewSupplierOrder> {
+    pub fn split(&self, owners: &Owners<'_>, policy: DispatchPolicy) -> Vec<NewSupplierOrder> {
+        let (shop, registry) = (owners.shop, owners.registry);
         let mut by_binding: BTreeMap<&str, Vec<SupplierLine>> = BTreeMap::new();
         for line in &self.lines {
-            let Some(binding) = registry.owner(shop, &line.sku) else {
+            let Some((binding, catalog_cost)) = owners.owner(&line.sku) else {
                 continue;
             };
             by_binding
@@ -247,7 +277,13 @@ impl PostedOrder {
                     quantity: line.quantity,
                     unit_price: line.unit_price,
                     name: line.name.clone(),
-                    wholesale_unit: binding.config.wholesale.get(&line.sku).copied(),
+                    // The binding's declared cost wins over the feed's.
+                    wholesale_unit: binding
+                        .config
+                        .wholesale
+                        .get(&line.sku)
+                        .copied()
+                        .or(catalog_cost),
                 });
         }
         let queued = policy == DispatchPolicy::AtConfirmation || self.paid;
@@ -277,12 +313,12 @@ impl PostedOrder {
     /// The order made ready to store, with the answer the shop gets.
     pub fn into_new_order(
         self,
-        shop: &str,
         body: &[u8],
-        registry: &Registry,
+        owners: &Owners<'_>,
         policy: DispatchPolicy,
     ) -> NewOrder {
-        let split = self.split(shop, registry, policy);
+        let shop = owners.shop;
+        let split = self.split(owners, policy);
         let answer = serde_json::json!({
             "reference": self.reference,
             "status": "accepted",

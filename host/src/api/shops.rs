@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{AppState, Problem, json};
-use crate::orders::{self, FieldError, PostedAddress, PostedLine, PostedOrder};
+use crate::orders::{self, FieldError, Owners, PostedAddress, PostedLine, PostedOrder};
 use crate::signature::{self, KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::store::{IntakeOutcome, Refusal};
 use tracing::Instrument;
@@ -121,7 +121,8 @@ pub(super) async fn post_order(
         .inspect_err(|_| state.metrics.order_received("unauthorized"))?;
     let order: PostedOrder =
         parse(&raw).inspect_err(|_| state.metrics.order_received("invalid"))?;
-    let errors = order.validate(&shop, &state.registry);
+    let owners = owners(&state, &shop, &order).await?;
+    let errors = order.validate(&owners);
     if !errors.is_empty() {
         state.metrics.order_received("invalid");
         return Err(invalid(errors));
@@ -132,7 +133,7 @@ pub(super) async fn post_order(
         .map(|s| s.dispatch)
         .unwrap_or_default();
     let reference = order.reference.clone();
-    let new = order.into_new_order(&shop, &raw, &state.registry, policy);
+    let new = order.into_new_order(&raw, &owners, policy);
     let stored = state
         .store
         .store_order(new)
@@ -157,6 +158,17 @@ pub(super) async fn post_order(
             ))
         }
     }
+}
+
+/// Who sells the order's SKUs: the shop's catalog, then the bindings.
+async fn owners<'a>(
+    state: &'a AppState,
+    shop: &'a str,
+    order: &PostedOrder,
+) -> Result<Owners<'a>, Problem> {
+    let skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
+    let catalog = state.store.catalog_owners(shop, &skus).await?;
+    Ok(Owners::new(shop, &state.registry, catalog))
 }
 
 fn raw_json(status: StatusCode, body: String, replayed: bool) -> Response {
@@ -266,7 +278,8 @@ pub(super) async fn patch_order(
     if let Some(lines) = fix.lines {
         order.lines = lines;
     }
-    let errors = order.validate(&shop, &state.registry);
+    let owners = owners(&state, &shop, &order).await?;
+    let errors = order.validate(&owners);
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
@@ -276,7 +289,7 @@ pub(super) async fn patch_order(
         .shop(&shop)
         .map(|s| s.dispatch)
         .unwrap_or_default();
-    let split = order.split(&shop, &state.registry, policy);
+    let split = order.split(&owners, policy);
     let payload = serde_json::to_string(&order).map_err(Problem::internal)?;
     state
         .store

@@ -493,6 +493,38 @@ impl Store {
         Ok(ChangePage { changes, next })
     }
 
+    /// Which binding's catalog lists each of these SKUs (live products),
+    /// with the wholesale unit cost its feed gives.
+    pub async fn catalog_owners(
+        &self,
+        shop: &str,
+        skus: &[&str],
+    ) -> Result<HashMap<String, (String, Option<i64>)>, StoreError> {
+        let mut owners = HashMap::new();
+        for chunk in skus.chunks(200) {
+            let placeholders = (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT sku, binding, data FROM catalog_products WHERE shop = $1 AND removed = 0 \
+                 AND sku IN ({placeholders}) ORDER BY seq"
+            );
+            let mut query = sqlx::query(&sql).bind(shop);
+            for sku in chunk {
+                query = query.bind(*sku);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let data: String = row.try_get(2)?;
+                let cost = serde_json::from_str::<Value>(&data)
+                    .ok()
+                    .and_then(|p| p["wholesale_price"]["amount_minor"].as_i64());
+                owners.insert(row.try_get(0)?, (row.try_get(1)?, cost));
+            }
+        }
+        Ok(owners)
+    }
+
     /// One product of the shop's catalog, by supplier SKU.
     pub async fn catalog_product(
         &self,

@@ -87,7 +87,6 @@ secret = "{SECRET}"
 id = "bigbuy"
 shop = "{SHOP}"
 plugin = "csv-wholesaler"
-sku_prefixes = ["BB-"]
 allow_hosts = ["127.0.0.1"]
 allow_private_network = true
 settings = {{ delimiter = ";" }}
@@ -258,6 +257,20 @@ fn a_feed_is_synced_diffed_priced_and_read_by_cursor(db: Db) {
             .status,
         404
     );
+
+    // The catalog says who sells what, and at what cost: an order for
+    // BB-1 goes to this binding with the feed's wholesale price (11.00),
+    // and a product gone from the feed cannot be ordered.
+    let accepted = shop.post_order(&order_json("PS-CAT-1", &["BB-1"]));
+    assert_eq!(accepted.status, 202, "{:?}", accepted.body);
+    assert_eq!(accepted.body["supplier_orders"][0]["binding"], "bigbuy");
+    assert_eq!(
+        accepted.body["supplier_orders"][0]["wholesale_total"],
+        2 * 1100
+    );
+    let refused = shop.post_order(&order_json("PS-CAT-2", &["BB-3"]));
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_eq!(refused.body["errors"][0]["code"], "unknown-sku");
 
     // One sync at a time; a finished one cannot be cancelled.
     let id = run["id"].as_i64().expect("id");

@@ -52,17 +52,30 @@ fn kill_9_at_random_moments_loses_no_order_and_duplicates_none() {
         }));
     }
 
-    // Kill at random moments while the orders flow in and are dispatched.
+    // Kill at random moments while the orders flow in: at random points of
+    // the intake (so that the kills land during it however fast it runs),
+    // then twice more while the dispatch catches up.
     let mut rng = rand::rng();
+    let mut points: Vec<usize> = (0..KILLS)
+        .map(|_| rng.random_range(50..ORDERS - 50))
+        .collect();
+    points.sort();
     let mut killed_during_intake = 0;
-    for _ in 0..KILLS {
-        std::thread::sleep(Duration::from_millis(rng.random_range(100..700)));
+    for point in points {
+        while acknowledged.load(Ordering::Relaxed) < point {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         if acknowledged.load(Ordering::Relaxed) < ORDERS {
             killed_during_intake += 1;
         }
         server.kill();
         server.restart();
         assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
+    }
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_millis(rng.random_range(50..400)));
+        server.kill();
+        server.restart();
     }
     for lane in lanes {
         lane.join().expect("a posting lane panicked");
@@ -115,7 +128,8 @@ fn kill_9_at_random_moments_loses_no_order_and_duplicates_none() {
         }
     }
     eprintln!(
-        "crash test: {KILLS} kills ({killed_during_intake} during intake), {ORDERS} orders, {} create requests at the supplier for {} orders",
+        "crash test: {} kills ({killed_during_intake} during intake), {ORDERS} orders, {} create requests at the supplier for {} orders",
+        KILLS + 2,
         supplier.create_attempts(),
         orders.len()
     );
