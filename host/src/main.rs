@@ -40,6 +40,9 @@ enum Command {
     /// Supplier feeds.
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// The catalog of the configured bindings.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Plugin components.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -50,6 +53,23 @@ enum FeedCommand {
     /// Parse a feed through a plugin: products go to stdout as JSON lines,
     /// the summary (rejections, time, guest memory) to stderr.
     Parse(ParseArgs),
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Sync a binding's catalogue now, in this process, with a progress
+    /// bar; prints the run (counts, bytes, errors) as JSON.
+    Sync {
+        /// The configuration file (the server's).
+        #[arg(long, short, env = "SHOPBRIDGE_CONFIG")]
+        config: PathBuf,
+        /// The binding whose feed to sync.
+        #[arg(long)]
+        binding: String,
+        /// `full`, or `prices` (products missing from the feed are kept).
+        #[arg(long, default_value = "full")]
+        kind: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,6 +166,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Catalog(CatalogCommand::Sync {
+                config,
+                binding,
+                kind,
+            }) => catalog_sync(config, binding, kind).await,
             Command::Feed(FeedCommand::Parse(args)) => parse(args).await,
             Command::Plugin(PluginCommand::Inspect { component, json }) => {
                 inspect(component, json).await
@@ -187,6 +212,78 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+async fn catalog_sync(config: PathBuf, binding: String, kind: String) -> anyhow::Result<()> {
+    use shopbridge::store::Store;
+    use std::sync::Arc;
+
+    if kind != "full" && kind != "prices" {
+        bail!("--kind is full or prices, not '{kind}'");
+    }
+    let config = Config::load(&config)?;
+    let Some(declared) = config.bindings.iter().find(|b| b.id == binding) else {
+        bail!("the configuration has no binding '{binding}'");
+    };
+    if declared.catalog.is_none() {
+        bail!("binding '{binding}' has no [bindings.catalog] section (feed_url, schedules, rules)");
+    }
+    let store = Store::connect(&config.server.database).await?;
+    let runtime = Arc::new(Runtime::new(&RuntimeConfig::default())?);
+    let registry = Arc::new(shopbridge::registry::Registry::load(&config, runtime).await?);
+    let id = match store.request_inline_sync(&binding, &kind).await? {
+        Ok(id) => id,
+        Err(running) => bail!("sync {running} of '{binding}' is already queued or running"),
+    };
+    let workers = shopbridge::jobs::Workers::new(
+        store.clone(),
+        registry,
+        Arc::new(shopbridge::metrics::Metrics::new()),
+        config.server.clone(),
+    )?;
+    let progress =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let watcher = {
+        let store = store.clone();
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if let Ok(Some(run)) = store.sync_run(id).await {
+                    if let Some(total) = run.total_bytes {
+                        progress.set_length(total as u64);
+                    }
+                    progress.set_position(run.bytes as u64);
+                    progress.set_message(format!(
+                        "{} new, {} changed, {} unchanged",
+                        run.created, run.updated, run.unchanged
+                    ));
+                }
+            }
+        })
+    };
+    let result = workers.sync_inline(id).await;
+    watcher.abort();
+    progress.finish_and_clear();
+    result?;
+    let run = store
+        .sync_run(id)
+        .await?
+        .context("the sync run disappeared")?;
+    println!("{}", serde_json::to_string_pretty(&run)?);
+    match run.state.as_str() {
+        "succeeded" | "unchanged" => Ok(()),
+        state => bail!(
+            "the sync {state}: {}",
+            run.error.as_deref().unwrap_or("no reason given")
+        ),
+    }
 }
 
 async fn load(runtime: &Runtime, path: &PathBuf) -> anyhow::Result<Plugin> {

@@ -251,3 +251,132 @@ fn feed_parse_fetches_a_url_itself() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("404"), "{}", text(&out.stderr));
 }
+
+/// A configuration with one binding whose catalogue is `feed` (a file).
+fn catalog_config(name: &str, feed: &std::path::Path) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("shopbridge-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = format!(
+        r#"
+[server]
+database = "sqlite://{}/shopbridge.db"
+
+[[plugins]]
+name = "google-merchant"
+path = "{}"
+
+[[shops]]
+id = "boutique"
+key_id = "boutique"
+secret = "a-long-shop-secret"
+
+[[bindings]]
+id = "merchant"
+shop = "boutique"
+plugin = "google-merchant"
+
+[bindings.catalog]
+feed_url = "file://{}"
+pricing = {{ markup_percent = 0.0 }}
+"#,
+        dir.display(),
+        components::GOOGLE_MERCHANT,
+        feed.display()
+    );
+    let path = dir.join("shopbridge.toml");
+    std::fs::write(&path, config).expect("writing the config");
+    path
+}
+
+#[test]
+fn catalog_sync_from_the_cli_counts_and_then_finds_the_file_unchanged() {
+    let feed = project_fixture("plugins/google-merchant/fixtures/merchant-rss.xml");
+    let config = catalog_config("sync", &feed);
+    let config = config.to_str().expect("utf-8 path");
+    let out = shopbridge(&[
+        "catalog",
+        "sync",
+        "--config",
+        config,
+        "--binding",
+        "merchant",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the run as JSON");
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert!(run["created"].as_i64().unwrap_or(0) >= 5, "{run}");
+    assert!(
+        run["rejected"].as_i64().unwrap_or(0) >= 1,
+        "the fixture has bad records: {run}"
+    );
+    assert_eq!(run["updated"], 0);
+
+    // The same file again: its size and modification time say unchanged.
+    let out = shopbridge(&[
+        "catalog",
+        "sync",
+        "--config",
+        config,
+        "--binding",
+        "merchant",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(again["state"], "unchanged", "{again}");
+}
+
+#[test]
+fn a_hostile_or_broken_feed_fails_the_sync_with_a_reason() {
+    let bomb = temp_file(
+        "bomb.xml",
+        br#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>A</g:id><g:title>&lol2;</g:title></item></channel></rss>"#,
+    );
+    let config = catalog_config("bomb", &bomb);
+    let out = shopbridge(&[
+        "catalog",
+        "sync",
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--binding",
+        "merchant",
+    ]);
+    assert!(!out.status.success(), "an entity bomb was synced");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("the sync failed"), "{stderr}");
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the run is printed");
+    assert_eq!(run["created"], 0, "{run}");
+
+    let missing = catalog_config("missing", std::path::Path::new("/nonexistent/feed.xml"));
+    let out = shopbridge(&[
+        "catalog",
+        "sync",
+        "--config",
+        missing.to_str().expect("utf-8"),
+        "--binding",
+        "merchant",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("/nonexistent/feed.xml"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = shopbridge(&[
+        "catalog",
+        "sync",
+        "--config",
+        missing.to_str().expect("utf-8"),
+        "--binding",
+        "nope",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no binding 'nope'"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -95,8 +95,18 @@ impl Workers {
             .target
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("sync job target '{}'", job.target)))?;
+        self.sync_run(id, Some(job)).await?;
+        self.store.finish_job(job).await
+    }
+
+    /// Runs sync run `id` here and now (the CLI's `catalog sync`), not as a job.
+    pub async fn sync_inline(&self, id: i64) -> Result<(), StoreError> {
+        self.sync_run(id, None).await
+    }
+
+    async fn sync_run(&self, id: i64, job: Option<&Job>) -> Result<(), StoreError> {
         let Some(run) = self.store.sync_run(id).await? else {
-            return self.store.finish_job(job).await;
+            return Ok(());
         };
         if !self
             .store
@@ -116,7 +126,7 @@ impl Workers {
                     )
                     .await?;
             }
-            return self.store.finish_job(job).await;
+            return Ok(());
         }
         tracing::info!(run = id, binding = %run.binding, kind = %run.kind, "sync started");
         let end = match self.registry.binding(&run.binding) {
@@ -129,13 +139,12 @@ impl Workers {
             ),
         };
         tracing::info!(run = id, state = end.state, counts = ?end.counts, error = ?end.error, "sync ended");
-        self.store.end_sync(id, &end).await?;
-        self.store.finish_job(job).await
+        self.store.end_sync(id, &end).await
     }
 
     async fn run_sync(
         &self,
-        job: &Job,
+        job: Option<&Job>,
         id: i64,
         binding: &Binding,
         full: bool,
@@ -259,7 +268,9 @@ impl Workers {
                 let (bytes, total) = stream.progress();
                 counts.bytes = bytes as i64;
                 counts.total_bytes = total.map(|t| t as i64);
-                self.store.extend_lease(job, self.config.lease).await?;
+                if let Some(job) = job {
+                    self.store.extend_lease(job, self.config.lease).await?;
+                }
                 if self.store.sync_progress(id, &counts).await? {
                     send(&mut creates, &mut updates).await;
                     drop(to_writer);

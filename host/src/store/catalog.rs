@@ -185,6 +185,25 @@ impl Store {
         binding: &str,
         kind: &str,
     ) -> Result<Result<i64, i64>, StoreError> {
+        self.new_sync(binding, kind, true).await
+    }
+
+    /// Records a sync that this process runs itself, without a job (the
+    /// CLI); the same one-at-a-time rule.
+    pub async fn request_inline_sync(
+        &self,
+        binding: &str,
+        kind: &str,
+    ) -> Result<Result<i64, i64>, StoreError> {
+        self.new_sync(binding, kind, false).await
+    }
+
+    async fn new_sync(
+        &self,
+        binding: &str,
+        kind: &str,
+        as_job: bool,
+    ) -> Result<Result<i64, i64>, StoreError> {
         let mut tx = self.begin_write().await?;
         let existing = sqlx::query(
             "SELECT id FROM sync_runs WHERE binding = $1 AND state IN ('queued', 'running', 'cancelling')",
@@ -205,7 +224,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        jobs::enqueue(&mut tx, JobKind::Sync, &id.to_string(), now).await?;
+        if as_job {
+            jobs::enqueue(&mut tx, JobKind::Sync, &id.to_string(), now).await?;
+        }
         tx.commit().await?;
         self.intake.jobs_ready.notify_waiters();
         Ok(Ok(id))
