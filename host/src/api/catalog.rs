@@ -174,3 +174,94 @@ pub(super) async fn get_product(
         )),
     }
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PreviewRequest {
+    /// Supplier SKUs from the binding's catalog.
+    skus: Vec<String>,
+    /// Proposed pricing (else the binding's).
+    #[serde(default)]
+    pricing: Option<crate::catalog::rules::Pricing>,
+    /// Proposed availability policy.
+    #[serde(default)]
+    availability: Option<crate::catalog::rules::AvailabilityPolicy>,
+    /// Proposed category mapping.
+    #[serde(default)]
+    categories: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `POST /v1/shops/{shop}/bindings/{binding}/catalog/preview`: what
+/// proposed rules would make of a few products, beside what the current
+/// rules make of them; nothing is saved.
+pub(super) async fn post_preview(
+    State(state): State<AppState>,
+    Path((shop, binding)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    use crate::catalog::rules::Rules;
+    use crate::runtime::bindings::shopbridge::connector::types::Product;
+
+    let raw = body(raw)?;
+    authenticate(&state, &shop, &method, &uri, &headers, &raw)?;
+    binding_of(&state, &shop, &binding)?;
+    let request: PreviewRequest = parse(&raw)?;
+    if request.skus.len() > 100 {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-preview",
+            "at most 100 SKUs",
+        ));
+    }
+    let catalog = state
+        .registry
+        .binding(&binding)
+        .and_then(|b| b.config.catalog.clone())
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::CONFLICT,
+                "no-catalog",
+                format!("binding '{binding}' has no catalog"),
+            )
+        })?;
+    if let Some(pricing) = &request.pricing {
+        pricing
+            .check()
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-pricing", e))?;
+    }
+    let current = Rules {
+        pricing: catalog.pricing.clone(),
+        availability: catalog.availability,
+        categories: catalog.categories.clone(),
+    };
+    let proposed = Rules {
+        pricing: request.pricing.unwrap_or(catalog.pricing),
+        availability: request.availability.unwrap_or(catalog.availability),
+        categories: request.categories.unwrap_or(catalog.categories),
+    };
+    let skus: Vec<&str> = request.skus.iter().map(String::as_str).collect();
+    let data = state.store.catalog_data(&binding, &skus).await?;
+    let mut products = Vec::new();
+    for sku in &request.skus {
+        let Some(product) = data
+            .get(sku)
+            .and_then(|d| serde_json::from_str::<Product>(d).ok())
+        else {
+            products.push(json!({ "sku": sku, "error": "not in this binding's catalog" }));
+            continue;
+        };
+        products.push(json!({
+            "sku": sku,
+            "wholesale_price": product.wholesale_price,
+            "current": current.apply(&product),
+            "proposed": proposed.apply(&product),
+        }));
+    }
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "binding": binding, "products": products }),
+    ))
+}

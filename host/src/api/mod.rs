@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/shops/{shop}/bindings/{binding}/syncs", post(catalog::post_sync))
         .route("/v1/shops/{shop}/bindings/{binding}/syncs/{id}", get(catalog::get_sync))
         .route("/v1/shops/{shop}/bindings/{binding}/syncs/{id}/cancel", post(catalog::post_cancel_sync))
+        .route(
+            "/v1/shops/{shop}/bindings/{binding}/catalog/preview",
+            post(catalog::post_preview),
+        )
         .route("/v1/shops/{shop}/catalog/changes", get(catalog::get_changes))
         .route("/v1/shops/{shop}/catalog/products/{sku}", get(catalog::get_product))
         .route("/healthz", get(ops::healthz))

@@ -272,6 +272,26 @@ fn a_feed_is_synced_diffed_priced_and_read_by_cursor(db: Db) {
     assert_eq!(refused.status, 422, "{:?}", refused.body);
     assert_eq!(refused.body["errors"][0]["code"], "unknown-sku");
 
+    // A preview of other rules on a few products, nothing saved.
+    let preview = shop.send(
+        "POST",
+        "/v1/shops/demo/bindings/bigbuy/catalog/preview",
+        json!({ "skus": ["BB-1", "NOPE"], "pricing": { "markup_percent": 50.0, "ending_cents": 90 } })
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(preview.status, 200, "{:?}", preview.body);
+    let bb1 = &preview.body["products"][0];
+    assert_eq!(bb1["current"]["retail_price"]["amount_minor"], 1799);
+    // 11.00 × 1.50 = 16.50 → 16.90 (no VAT in the proposal).
+    assert_eq!(bb1["proposed"]["retail_price"]["amount_minor"], 1690);
+    assert!(preview.body["products"][1]["error"].is_string());
+    assert_eq!(
+        changes(&shop, at, 100).0.len(),
+        0,
+        "a preview wrote something"
+    );
+
     // One sync at a time; a finished one cannot be cancelled.
     let id = run["id"].as_i64().expect("id");
     let cancel = shop.send(

@@ -162,6 +162,7 @@ fn health_readiness_openapi_and_graceful_shutdown() {
         "/v1/shops/{shop}/bindings/{binding}/syncs/{id}:",
         "/v1/shops/{shop}/bindings/{binding}/syncs/{id}/cancel:",
         "/v1/shops/{shop}/catalog/changes:",
+        "/v1/shops/{shop}/bindings/{binding}/catalog/preview:",
         "/v1/shops/{shop}/catalog/products/{sku}:",
         "/healthz:",
         "/readyz:",
