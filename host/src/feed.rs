@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::io::AsyncReadExt;
 
 use crate::plugins::{CallOptions, Plugin};
@@ -374,7 +374,18 @@ impl ChunkReader {
                     .map_err(|e| FeedRunError::Source(e.to_string()))?,
                 Inner::Http { stream, pending } => {
                     if pending.is_empty() {
-                        match stream.next().await {
+                        // With bytes in hand, take only what has already
+                        // arrived: a fast feed still fills whole chunks, a
+                        // trickling one is parsed as it comes.
+                        let next = if filled == 0 {
+                            stream.next().await
+                        } else {
+                            match stream.next().now_or_never() {
+                                Some(next) => next,
+                                None => break,
+                            }
+                        };
+                        match next {
                             Some(Ok(bytes)) => *pending = bytes,
                             Some(Err(e)) => return Err(FeedRunError::Source(e.to_string())),
                             None => break,

@@ -59,6 +59,15 @@ pub async fn serve(
                 "jobs left running by the last process are queued again"
             );
         }
+        // A sync is not resumed: one the last process was running is failed,
+        // and the next one runs normally.
+        let interrupted = store.fail_interrupted_syncs().await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "catalog syncs interrupted by the last stop are marked failed"
+            );
+        }
     }
     let runtime = Arc::new(Runtime::new(&RuntimeConfig::default())?);
     let registry = Arc::new(Registry::load(&config, runtime).await?);

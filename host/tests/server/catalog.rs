@@ -301,3 +301,92 @@ fn a_feed_is_synced_diffed_priced_and_read_by_cursor(db: Db) {
     );
     assert_eq!(cancel.status, 409);
 }
+
+/// A feed that trickles in: 40 chunks of rows, 100 ms apart.
+async fn slow_feed() -> axum::body::Body {
+    let chunks = futures_util::stream::unfold(0u32, |i| async move {
+        if i >= 40 {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut text = String::new();
+        if i == 0 {
+            text.push_str("Référence;Désignation;Prix HT;Stock\n");
+        }
+        for j in 0..10 {
+            text.push_str(&format!("BB-{i}-{j};Article {i}-{j};3,00;5\n"));
+        }
+        Some((
+            Ok::<_, std::io::Error>(axum::body::Bytes::from(text)),
+            i + 1,
+        ))
+    });
+    axum::body::Body::from_stream(chunks)
+}
+
+#[test]
+fn a_sync_can_be_cancelled_and_one_killed_midway_is_failed_at_restart() {
+    let database = Database::new(Db::Sqlite);
+    let feed_server = LoopbackServer::start(Router::new().route("/slow.csv", get(slow_feed)));
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-catalog-slow-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, config(&database, &feed_server.url("/slow.csv"))).expect("config");
+    let mut server = Server::start_with_file(path);
+    let shop = server.shop();
+    let run_of = |shop: &ShopClient, id: i64| {
+        shop.send(
+            "GET",
+            &format!("/v1/shops/demo/bindings/bigbuy/syncs/{id}"),
+            b"",
+        )
+        .body
+    };
+
+    // Cancelled while it runs: it stops, keeps what it wrote, says so.
+    let started = shop.send("POST", "/v1/shops/demo/bindings/bigbuy/syncs", b"");
+    let id = started.body["id"].as_i64().expect("id");
+    wait_for("the sync to run", Duration::from_secs(10), || {
+        (run_of(&shop, id)["state"] == "running").then_some(())
+    });
+    let second = shop.send("POST", "/v1/shops/demo/bindings/bigbuy/syncs", b"");
+    assert_eq!(second.status, 409, "two syncs of one binding at once");
+    let cancel = shop.send(
+        "POST",
+        &format!("/v1/shops/demo/bindings/bigbuy/syncs/{id}/cancel"),
+        b"",
+    );
+    assert_eq!(cancel.status, 202, "{:?}", cancel.body);
+    let ended = wait_for("the cancel to land", Duration::from_secs(10), || {
+        let run = run_of(&shop, id);
+        (run["state"] == "cancelled").then_some(run)
+    });
+    assert!(ended["created"].as_i64().unwrap_or(0) < 400, "{ended}");
+
+    // Killed mid-sync: at restart that run is failed, and the next one runs.
+    let started = shop.send("POST", "/v1/shops/demo/bindings/bigbuy/syncs", b"");
+    let id = started.body["id"].as_i64().expect("id");
+    wait_for("the sync to run", Duration::from_secs(10), || {
+        (run_of(&shop, id)["state"] == "running").then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    server.restart();
+    let shop = server.shop();
+    let interrupted = run_of(&shop, id);
+    assert_eq!(interrupted["state"], "failed", "{interrupted}");
+    assert!(
+        interrupted["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("interrupted"),
+        "{interrupted}"
+    );
+    let run = sync_and_wait(&shop);
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(
+        run["created"].as_i64().unwrap_or(0) + run["unchanged"].as_i64().unwrap_or(0),
+        400,
+        "{run}"
+    );
+}
