@@ -3,5 +3,6 @@
 //! suppliers are real HTTP servers on loopback.
 
 mod feeds;
+mod minimal;
 mod orders;
 mod sandbox;
