@@ -452,16 +452,25 @@ impl RecordSplitter {
         const CDATA: &[u8] = b"<![CDATA[";
         match rest.get(1) {
             Some(b'/') => {
+                // Only the end tag of the innermost open element (or of the
+                // record): a mismatch or a space before `>` is quick-xml's.
                 let Some(gt) = memchr::memchr(b'>', rest) else {
                     return Ok(None);
                 };
-                let Some(name) = plain_name(&rest[2..gt]) else {
-                    return Ok(None);
-                };
+                let name = &rest[2..gt];
                 let len = gt + 1;
-                self.on_end(name, self.base + (self.pos + len) as u64, on_record)?;
-                if !self.builder.active && len > self.max_record_bytes {
-                    return Err(self.too_large());
+                match self.builder.open.last() {
+                    Some(&field) if self.builder.field_name(field).as_bytes() == name => {
+                        self.builder.open.pop();
+                    }
+                    Some(_) => return Ok(None),
+                    None if self.builder.record_name().as_bytes() == name => {
+                        self.emit(self.base + (self.pos + len) as u64, on_record)?;
+                        if len > self.max_record_bytes {
+                            return Err(self.too_large());
+                        }
+                    }
+                    None => return Ok(None),
                 }
                 Ok(Some(len))
             }
@@ -645,14 +654,35 @@ impl RecordSplitter {
     }
 }
 
-/// The name of a tag with no attributes and no space (what [`RecordSplitter::scan_markup`]
-/// reads itself), or `None`.
+/// The name of a start tag with no attributes and no space (what
+/// [`RecordSplitter::scan_markup`] reads itself), or `None`.
+///
+/// Conservative: any byte below `-` (spaces, quotes, and punctuation no name
+/// may hold) sends the tag to quick-xml. Checked 8 bytes a step: in the
+/// sandbox a loop pays a deadline check per turn.
 fn plain_name(bytes: &[u8]) -> Option<&str> {
-    let plain = !bytes.is_empty()
-        && !bytes
-            .iter()
-            .any(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''));
-    plain.then(|| std::str::from_utf8(bytes).ok()).flatten()
+    const LOW: u64 = u64::from_ne_bytes([b'-'; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether a byte of `word` is below `-` ("hasless" from Bit Twiddling Hacks).
+    let below = |word: [u8; 8]| {
+        let x = u64::from_ne_bytes(word);
+        x.wrapping_sub(LOW) & !x & HIGH != 0
+    };
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        if <[u8; 8]>::try_from(chunk).is_ok_and(below) {
+            return None;
+        }
+    }
+    let mut last = [b'a'; 8];
+    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    if below(last) {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()
 }
 
 fn configure(config: &mut Config) {
@@ -1550,6 +1580,28 @@ mod tests {
         let doc = "<a>".repeat(MAX_DEPTH + 1);
         let result = split(doc.as_bytes(), &["item"], 64);
         assert!(matches!(result, Err(XmlError::Refused(_))), "{result:?}");
+    }
+
+    #[test]
+    fn plain_names_are_told_from_tags_with_spaces_or_quotes() {
+        for len in 1..=20 {
+            let name = "g".repeat(len);
+            assert_eq!(plain_name(name.as_bytes()), Some(name.as_str()));
+            for at in 0..len {
+                for odd in [b' ', b'\t', b'\r', b'\n', b'"', b'\'', b'!', b',', 0] {
+                    let mut bytes = name.clone().into_bytes();
+                    bytes[at] = odd;
+                    assert_eq!(plain_name(&bytes), None, "{bytes:?}");
+                }
+            }
+        }
+        assert_eq!(
+            plain_name(b"g:google_product_category"),
+            Some("g:google_product_category")
+        );
+        assert_eq!(plain_name("prix-été_2".as_bytes()), Some("prix-été_2"));
+        assert_eq!(plain_name(b"a\xff"), None, "not UTF-8");
+        assert_eq!(plain_name(b""), None);
     }
 
     #[test]
