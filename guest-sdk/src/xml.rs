@@ -316,10 +316,9 @@ impl RecordSplitter {
     where
         F: FnMut(Record<'_>),
     {
+        let mut window = Window::default();
         'resume: loop {
-            if self.builder.active {
-                self.scan_record(buf, on_record)?;
-            }
+            self.scan(buf, &mut window, on_record)?;
             // A fresh reader strips a leading byte order mark without counting
             // it: skip the document's BOM here, and keep a U+FEFF met at a
             // resume point as the text it is.
@@ -352,11 +351,9 @@ impl RecordSplitter {
                         let at = self.base + (self.pos + start) as u64;
                         let len = end - start;
                         self.on_event(event, at, len, on_record)?;
-                        if self.builder.active {
-                            // Back to the record scanner.
-                            self.pos += end;
-                            continue 'resume;
-                        }
+                        // Back to the scanner.
+                        self.pos += end;
+                        continue 'resume;
                     }
                     Err(error) => {
                         let in_text = slice.get(start).is_some_and(|b| *b != b'<');
@@ -397,118 +394,154 @@ impl RecordSplitter {
         }
     }
 
-    /// Reads the current record from `self.pos` by itself, as far as it
+    /// Reads what it can from `self.pos` by itself, as long as the document
     /// holds only what feeds are made of: elements without attributes, text,
-    /// CDATA sections and `&name;` references. It stops at the end of the
-    /// record, or before anything else (attributes, comments, processing
-    /// instructions, a lone `&`, bytes that are not UTF-8, markup or text cut
-    /// by the end of the buffer), which quick-xml then reads as before.
+    /// CDATA sections and `&name;` references. It stops before anything else
+    /// (attributes, comments, processing instructions, a lone `&`, an end tag
+    /// that does not close the innermost open element of a record, any end
+    /// tag outside records, bytes that are not UTF-8, a piece cut by the end
+    /// of the buffer), which quick-xml then reads as before.
     ///
     /// Why: quick-xml spends most of its time per event (state machine,
     /// UTF-8 validation of every piece, bookkeeping of open names), and a
-    /// record is mostly short events: a record read here costs a third of
-    /// the time in the sandbox, where every loop and call also pays a
-    /// deadline check. Each piece is handed to the same `on_start`, `on_end`
-    /// and `Builder` methods as quick-xml's events, so the records, errors
-    /// and byte offsets are the same whichever reads them.
-    fn scan_record<F>(&mut self, buf: &[u8], on_record: &mut F) -> Result<(), XmlError>
+    /// feed is mostly short events; in the sandbox every loop turn and call
+    /// also pays a deadline check. The scanner checks UTF-8 once per
+    /// [`SCAN_WINDOW`] with SIMD, finds pieces with memchr, and hands each
+    /// one to the same `on_start`, `on_end`, `emit` and `Builder` methods as
+    /// quick-xml's events, so the records, errors and byte offsets are the
+    /// same whichever reads them.
+    fn scan<'b, F>(
+        &mut self,
+        buf: &'b [u8],
+        window: &mut Window<'b>,
+        on_record: &mut F,
+    ) -> Result<(), XmlError>
     where
         F: FnMut(Record<'_>),
     {
-        while self.builder.active {
-            let rest = &buf[self.pos..];
-            let Some(i) = memchr::memchr2(b'<', b'&', rest) else {
-                return Ok(());
-            };
-            if i > 0 {
-                let Ok(text) = std::str::from_utf8(&rest[..i]) else {
+        loop {
+            let rest = self
+                .pos
+                .checked_sub(window.start)
+                .and_then(|offset| window.text.get(offset..))
+                .filter(|rest| !rest.is_empty());
+            let Some(rest) = rest else {
+                if !window.refill(buf, self.pos) {
                     return Ok(());
-                };
-                self.builder.text(text);
-                self.pos += i;
+                }
                 continue;
-            }
-            let read = if rest[0] == b'&' {
-                self.scan_reference(rest)
-            } else {
-                self.scan_markup(rest, on_record)?
             };
-            match read {
-                Some(len) => self.pos += len,
-                None => return Ok(()),
+            let whole = buf.get(window.start + window.text.len()) == Some(&b'<');
+            match self.scan_piece(rest, whole, on_record)? {
+                Piece::Read(len) => {
+                    if !self.builder.active && len > self.max_record_bytes {
+                        return Err(self.too_large());
+                    }
+                    self.pos += len;
+                }
+                // Runs past the window: once more from a window that starts
+                // here, unless this one already does.
+                Piece::Unfinished if window.start != self.pos => {
+                    if !window.refill(buf, self.pos) {
+                        return Ok(());
+                    }
+                }
+                Piece::Unfinished | Piece::Other => return Ok(()),
             }
         }
-        Ok(())
     }
 
-    /// `&name;` at the start of `rest` (as quick-xml's `GeneralRef`): its
-    /// length, or `None` when it is not one.
-    fn scan_reference(&mut self, rest: &[u8]) -> Option<usize> {
-        let semi = memchr::memchr3(b';', b'&', b'<', &rest[1..])? + 1;
-        if rest[semi] != b';' {
-            return None;
-        }
-        let name = std::str::from_utf8(&rest[1..semi]).ok()?;
-        self.builder.reference(name);
-        Some(semi + 1)
-    }
-
-    /// The end tag, start tag or CDATA section at the start of `rest`: its
-    /// length, or `None` to leave it to quick-xml.
-    fn scan_markup<F>(&mut self, rest: &[u8], on_record: &mut F) -> Result<Option<usize>, XmlError>
+    /// The piece at the start of `rest`. `whole`: `rest` ends just before a
+    /// `<` (a text running to its end is complete).
+    fn scan_piece<F>(
+        &mut self,
+        rest: &str,
+        whole: bool,
+        on_record: &mut F,
+    ) -> Result<Piece, XmlError>
     where
         F: FnMut(Record<'_>),
     {
-        const CDATA: &[u8] = b"<![CDATA[";
-        match rest.get(1) {
+        const CDATA: &str = "<![CDATA[";
+        let bytes = rest.as_bytes();
+        let text_end = match memchr::memchr2(b'<', b'&', bytes) {
+            Some(0) => None,
+            Some(i) => Some(i),
+            None if whole => Some(rest.len()),
+            None => return Ok(Piece::Unfinished),
+        };
+        if let Some(end) = text_end {
+            // Cut before an ASCII byte: a char boundary.
+            let Some(text) = rest.get(..end) else {
+                return Ok(Piece::Other);
+            };
+            self.builder.text(text);
+            return Ok(Piece::Read(end));
+        }
+        if bytes[0] == b'&' {
+            // `&name;` (quick-xml's `GeneralRef`); a lone `&` is quick-xml's.
+            let Some(semi) = memchr::memchr3(b';', b'&', b'<', &bytes[1..]) else {
+                return Ok(Piece::Unfinished);
+            };
+            let semi = semi + 1;
+            if bytes[semi] != b';' {
+                return Ok(Piece::Other);
+            }
+            let Some(name) = rest.get(1..semi) else {
+                return Ok(Piece::Other);
+            };
+            self.builder.reference(name);
+            return Ok(Piece::Read(semi + 1));
+        }
+        match bytes.get(1) {
             Some(b'/') => {
                 // Only the end tag of the innermost open element (or of the
-                // record): a mismatch or a space before `>` is quick-xml's.
-                let Some(gt) = memchr::memchr(b'>', rest) else {
-                    return Ok(None);
+                // record): a mismatch, a space before `>`, an end tag outside
+                // records are quick-xml's.
+                let Some(gt) = memchr::memchr(b'>', bytes) else {
+                    return Ok(Piece::Unfinished);
                 };
-                let name = &rest[2..gt];
+                let name = &bytes[2..gt];
                 let len = gt + 1;
                 match self.builder.open.last() {
+                    _ if !self.builder.active => return Ok(Piece::Other),
                     Some(&field) if self.builder.field_name(field).as_bytes() == name => {
                         self.builder.open.pop();
                     }
-                    Some(_) => return Ok(None),
+                    Some(_) => return Ok(Piece::Other),
                     None if self.builder.record_name().as_bytes() == name => {
                         self.emit(self.base + (self.pos + len) as u64, on_record)?;
-                        if len > self.max_record_bytes {
-                            return Err(self.too_large());
-                        }
                     }
-                    None => return Ok(None),
+                    None => return Ok(Piece::Other),
                 }
-                Ok(Some(len))
+                Ok(Piece::Read(len))
             }
             Some(b'!') if rest.starts_with(CDATA) => {
-                let Some(end) = memchr::memmem::find(&rest[CDATA.len()..], b"]]>") else {
-                    return Ok(None);
+                let Some(end) = memchr::memmem::find(&bytes[CDATA.len()..], b"]]>") else {
+                    return Ok(Piece::Unfinished);
                 };
-                let Ok(text) = std::str::from_utf8(&rest[CDATA.len()..CDATA.len() + end]) else {
-                    return Ok(None);
+                let Some(text) = rest.get(CDATA.len()..CDATA.len() + end) else {
+                    return Ok(Piece::Other);
                 };
                 self.builder.text(text);
-                Ok(Some(CDATA.len() + end + 3))
+                Ok(Piece::Read(CDATA.len() + end + 3))
             }
-            Some(b'!' | b'?') | None => Ok(None),
+            Some(b'!' | b'?') => Ok(Piece::Other),
+            None => Ok(Piece::Unfinished),
             Some(_) => {
-                let Some(gt) = memchr::memchr(b'>', rest) else {
-                    return Ok(None);
+                let Some(gt) = memchr::memchr(b'>', bytes) else {
+                    return Ok(Piece::Unfinished);
                 };
-                let (content, empty) = match rest[1..gt].strip_suffix(b"/") {
-                    Some(content) => (content, true),
-                    None => (&rest[1..gt], false),
+                let (content, empty) = match bytes[1..gt].strip_suffix(b"/") {
+                    Some(content) => (content.len(), true),
+                    None => (gt - 1, false),
                 };
-                let Some(name) = plain_name(content) else {
-                    return Ok(None);
+                let Some(name) = rest.get(1..1 + content).filter(|name| plain_name(name)) else {
+                    return Ok(Piece::Other);
                 };
                 let at = self.base + self.pos as u64;
                 self.on_start(&BytesStart::new(name), at, empty, on_record)?;
-                Ok(Some(gt + 1))
+                Ok(Piece::Read(gt + 1))
             }
         }
     }
@@ -664,13 +697,13 @@ impl RecordSplitter {
     }
 }
 
-/// The name of a start tag with no attributes and no space (what
-/// [`RecordSplitter::scan_markup`] reads itself), or `None`.
+/// Whether `name` is the name of a start tag with no attributes and no space
+/// (what [`RecordSplitter::scan_piece`] reads itself).
 ///
 /// Conservative: any byte below `-` (spaces, quotes, and punctuation no name
 /// may hold) sends the tag to quick-xml. Checked 8 bytes a step: in the
 /// sandbox a loop pays a deadline check per turn.
-fn plain_name(bytes: &[u8]) -> Option<&str> {
+fn plain_name(name: &str) -> bool {
     const LOW: u64 = u64::from_ne_bytes([b'-'; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // Whether a byte of `word` is below `-` ("hasless" from Bit Twiddling Hacks).
@@ -678,21 +711,62 @@ fn plain_name(bytes: &[u8]) -> Option<&str> {
         let x = u64::from_ne_bytes(word);
         x.wrapping_sub(LOW) & !x & HIGH != 0
     };
-    if bytes.is_empty() {
-        return None;
+    if name.is_empty() {
+        return false;
     }
-    let mut chunks = bytes.chunks_exact(8);
+    let mut chunks = name.as_bytes().chunks_exact(8);
     for chunk in &mut chunks {
         if <[u8; 8]>::try_from(chunk).is_ok_and(below) {
-            return None;
+            return false;
         }
     }
     let mut last = [b'a'; 8];
     last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    if below(last) {
-        return None;
+    !below(last)
+}
+
+/// Bytes of the buffer the record scanner checks as UTF-8 at once: a few
+/// records, so that the check runs on long stretches (SIMD) but not much
+/// further than the scanner reads before quick-xml takes over.
+const SCAN_WINDOW: usize = 4 << 10;
+
+/// A stretch of the buffer known to be UTF-8, from `start`.
+#[derive(Default)]
+struct Window<'b> {
+    start: usize,
+    text: &'b str,
+}
+
+impl<'b> Window<'b> {
+    /// The next window from `pos`: up to [`SCAN_WINDOW`] bytes, cut before
+    /// a `<` when there is one (a text is then whole), and before the first
+    /// byte that is not UTF-8 (a character cut by the end of the buffer, or
+    /// bad text, which quick-xml then reads). False when that is nothing.
+    fn refill(&mut self, buf: &'b [u8], pos: usize) -> bool {
+        let rest = buf.get(pos..).unwrap_or_default();
+        let mut end = rest.len().min(SCAN_WINDOW);
+        if end < rest.len()
+            && let Some(lt) = memchr::memrchr(b'<', &rest[..end]).filter(|&lt| lt > 0)
+        {
+            end = lt;
+        }
+        let text = match simdutf8::compat::from_utf8(&rest[..end]) {
+            Ok(text) => text,
+            Err(e) => simdutf8::compat::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        *self = Window { start: pos, text };
+        !text.is_empty()
     }
-    std::str::from_utf8(bytes).ok()
+}
+
+/// What [`RecordSplitter::scan_piece`] made of the next piece.
+enum Piece {
+    /// Read, this many bytes.
+    Read(usize),
+    /// Runs past the window.
+    Unfinished,
+    /// For quick-xml.
+    Other,
 }
 
 fn configure(config: &mut Config) {
@@ -1596,22 +1670,18 @@ mod tests {
     fn plain_names_are_told_from_tags_with_spaces_or_quotes() {
         for len in 1..=20 {
             let name = "g".repeat(len);
-            assert_eq!(plain_name(name.as_bytes()), Some(name.as_str()));
+            assert!(plain_name(&name));
             for at in 0..len {
-                for odd in [b' ', b'\t', b'\r', b'\n', b'"', b'\'', b'!', b',', 0] {
-                    let mut bytes = name.clone().into_bytes();
-                    bytes[at] = odd;
-                    assert_eq!(plain_name(&bytes), None, "{bytes:?}");
+                for odd in [' ', '\t', '\r', '\n', '"', '\'', '!', ',', '\0'] {
+                    let mut odd_name = name.clone();
+                    odd_name.replace_range(at..=at, odd.encode_utf8(&mut [0; 4]));
+                    assert!(!plain_name(&odd_name), "{odd_name:?}");
                 }
             }
         }
-        assert_eq!(
-            plain_name(b"g:google_product_category"),
-            Some("g:google_product_category")
-        );
-        assert_eq!(plain_name("prix-été_2".as_bytes()), Some("prix-été_2"));
-        assert_eq!(plain_name(b"a\xff"), None, "not UTF-8");
-        assert_eq!(plain_name(b""), None);
+        assert!(plain_name("g:google_product_category"));
+        assert!(plain_name("prix-été_2"));
+        assert!(!plain_name(""));
     }
 
     #[test]
