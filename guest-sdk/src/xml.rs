@@ -328,67 +328,61 @@ impl RecordSplitter {
                 }
                 self.pos += UTF8_BOM.len();
             }
+            // One event, then back to the scanner.
             let slice = &buf[self.pos..];
             let mut reader = Reader::from_reader(slice);
             configure(reader.config_mut());
-            loop {
-                let start = reader.buffer_position() as usize;
-                let event = reader.read_event();
-                let end = reader.buffer_position() as usize;
-                match event {
-                    Ok(Event::Eof) => {
-                        self.pos += slice.len();
+            let event = reader.read_event();
+            let end = reader.buffer_position() as usize;
+            let at = self.base + self.pos as u64;
+            match event {
+                Ok(Event::Eof) => {
+                    self.pos += slice.len();
+                    return Ok(());
+                }
+                // Text running into the end of the buffer goes on in the next
+                // chunk: keep what is complete, so that a long text is never
+                // read twice.
+                Ok(Event::Text(text)) if !at_end && end == slice.len() => {
+                    self.pos += self.partial_text(&text);
+                    return Ok(());
+                }
+                Ok(event) => {
+                    self.on_event(event, at, end, on_record)?;
+                    self.pos += end;
+                }
+                Err(error) => {
+                    let in_text = slice.first().is_some_and(|b| *b != b'<');
+                    if !at_end && cut_by_end(&error, slice.len(), end) {
+                        // A UTF-8 character cut by the end of a text: keep the
+                        // text before it.
+                        let valid = match &error {
+                            QuickXmlError::Encoding(EncodingError::Utf8(e)) if in_text => {
+                                e.valid_up_to()
+                            }
+                            _ => 0,
+                        };
+                        let before = slice.get(..valid).unwrap_or_default();
+                        let kept =
+                            std::str::from_utf8(before).map_or(0, |text| self.partial_text(text));
+                        self.pos += kept;
                         return Ok(());
                     }
-                    // Text running into the end of the buffer goes on in the
-                    // next chunk: keep what is complete, so that a long text
-                    // is never read twice.
-                    Ok(Event::Text(text)) if !at_end && end == slice.len() => {
-                        self.pos += start + self.partial_text(&text);
-                        return Ok(());
-                    }
-                    Ok(event) => {
-                        let at = self.base + (self.pos + start) as u64;
-                        let len = end - start;
-                        self.on_event(event, at, len, on_record)?;
-                        // Back to the scanner.
+                    if in_text
+                        && let QuickXmlError::Encoding(EncodingError::Utf8(e)) = &error
+                        && let Some(bytes) = slice.get(..end).filter(|b| !b.is_empty())
+                    {
+                        // The reader skipped past the bad text: keep it with
+                        // U+FFFD for what is not UTF-8, flag the record, and
+                        // go on after it.
+                        let bad_at = at + e.valid_up_to() as u64;
+                        self.builder.text(&String::from_utf8_lossy(bytes));
+                        self.builder
+                            .problem(|| format!("text at byte {bad_at} is not valid UTF-8"));
                         self.pos += end;
                         continue 'resume;
                     }
-                    Err(error) => {
-                        let in_text = slice.get(start).is_some_and(|b| *b != b'<');
-                        if !at_end && cut_by_end(&error, slice.len(), start, end) {
-                            // A UTF-8 character cut by the end of a text: keep
-                            // the text before it.
-                            let valid = match &error {
-                                QuickXmlError::Encoding(EncodingError::Utf8(e)) if in_text => {
-                                    e.valid_up_to()
-                                }
-                                _ => 0,
-                            };
-                            let before = slice.get(start..start + valid).unwrap_or_default();
-                            let kept = std::str::from_utf8(before)
-                                .map_or(0, |text| self.partial_text(text));
-                            self.pos += start + kept;
-                            return Ok(());
-                        }
-                        let at = self.base + (self.pos + start) as u64;
-                        if in_text
-                            && let QuickXmlError::Encoding(EncodingError::Utf8(e)) = &error
-                            && let Some(bytes) = slice.get(start..end).filter(|b| !b.is_empty())
-                        {
-                            // The reader skipped past the bad text: keep it
-                            // with U+FFFD for what is not UTF-8, flag the
-                            // record, and go on after it.
-                            let bad_at = at + e.valid_up_to() as u64;
-                            self.builder.text(&String::from_utf8_lossy(bytes));
-                            self.builder
-                                .problem(|| format!("text at byte {bad_at} is not valid UTF-8"));
-                            self.pos += end;
-                            continue 'resume;
-                        }
-                        return Err(XmlError::Malformed(format!("{error} (at byte {at})")));
-                    }
+                    return Err(XmlError::Malformed(format!("{error} (at byte {at})")));
                 }
             }
         }
@@ -780,12 +774,12 @@ fn configure(config: &mut Config) {
     config.trim_text(false);
 }
 
-/// Whether `error` may only mean that the event starting at `start` goes on
-/// past the end of the buffer.
-fn cut_by_end(error: &QuickXmlError, len: usize, start: usize, end: usize) -> bool {
+/// Whether `error` may only mean that the event at the start of a buffer of
+/// `len` bytes goes on past its end (`end`: where the reader stopped).
+fn cut_by_end(error: &QuickXmlError, len: usize, end: usize) -> bool {
     // The reader reached the end looking for the end of the event, or gave
     // up on a `<` or `<!` with nothing after it.
-    end == len || (matches!(error, QuickXmlError::Syntax(_)) && len - start <= 2)
+    end == len || (matches!(error, QuickXmlError::Syntax(_)) && len <= 2)
 }
 
 fn mismatched(expected: &str, found: &str, end: u64) -> XmlError {
