@@ -31,6 +31,18 @@
 //! the reader's borrowed slices into a per-record arena reused from record to
 //! record: a record costs no allocation once the buffers have grown.
 //!
+//! What is plain (elements without attributes, text, CDATA sections,
+//! `&name;` references, inside records and between them) is read by the
+//! splitter's own scanner: one SIMD UTF-8 check (`simdutf8`) per 4 KiB
+//! window of the buffer, memchr to the next `<` or `&` (16 bytes a step in
+//! the guest, with `simd128`), end tags compared with the open element.
+//! Everything else (attributes, comments, processing instructions, a lone
+//! `&`, end tags outside records, bytes that are not UTF-8, markup cut by
+//! the end of the buffer) goes to quick-xml, one event at a time, and both
+//! hand their pieces to the same code, so the records and errors do not
+//! depend on which read them. quick-xml's cost is per event (state machine,
+//! UTF-8 check of every piece), and a feed is mostly short events.
+//!
 //! Text is not trimmed (trimming would eat the spaces around `&amp;`); line
 //! ends are normalized to `\n` as XML requires.
 //!
@@ -306,7 +318,9 @@ impl RecordSplitter {
     where
         F: FnMut(Record<'_>),
     {
+        let mut window = Window::default();
         'resume: loop {
+            self.scan(buf, &mut window, on_record)?;
             // A fresh reader strips a leading byte order mark without counting
             // it: skip the document's BOM here, and keep a U+FEFF met at a
             // resume point as the text it is.
@@ -316,65 +330,215 @@ impl RecordSplitter {
                 }
                 self.pos += UTF8_BOM.len();
             }
+            // One event, then back to the scanner.
             let slice = &buf[self.pos..];
             let mut reader = Reader::from_reader(slice);
             configure(reader.config_mut());
-            loop {
-                let start = reader.buffer_position() as usize;
-                let event = reader.read_event();
-                let end = reader.buffer_position() as usize;
-                match event {
-                    Ok(Event::Eof) => {
-                        self.pos += slice.len();
+            let event = reader.read_event();
+            let end = reader.buffer_position() as usize;
+            let at = self.base + self.pos as u64;
+            match event {
+                Ok(Event::Eof) => {
+                    self.pos += slice.len();
+                    return Ok(());
+                }
+                // Text running into the end of the buffer goes on in the next
+                // chunk: keep what is complete, so that a long text is never
+                // read twice.
+                Ok(Event::Text(text)) if !at_end && end == slice.len() => {
+                    self.pos += self.partial_text(&text);
+                    return Ok(());
+                }
+                Ok(event) => {
+                    self.on_event(event, at, end, on_record)?;
+                    self.pos += end;
+                }
+                Err(error) => {
+                    let in_text = slice.first().is_some_and(|b| *b != b'<');
+                    if !at_end && cut_by_end(&error, slice.len(), end) {
+                        // A UTF-8 character cut by the end of a text: keep the
+                        // text before it.
+                        let valid = match &error {
+                            QuickXmlError::Encoding(EncodingError::Utf8(e)) if in_text => {
+                                e.valid_up_to()
+                            }
+                            _ => 0,
+                        };
+                        let before = slice.get(..valid).unwrap_or_default();
+                        let kept =
+                            std::str::from_utf8(before).map_or(0, |text| self.partial_text(text));
+                        self.pos += kept;
                         return Ok(());
                     }
-                    // Text running into the end of the buffer goes on in the
-                    // next chunk: keep what is complete, so that a long text
-                    // is never read twice.
-                    Ok(Event::Text(text)) if !at_end && end == slice.len() => {
-                        self.pos += start + self.partial_text(&text);
+                    if in_text
+                        && let QuickXmlError::Encoding(EncodingError::Utf8(e)) = &error
+                        && let Some(bytes) = slice.get(..end).filter(|b| !b.is_empty())
+                    {
+                        // The reader skipped past the bad text: keep it with
+                        // U+FFFD for what is not UTF-8, flag the record, and
+                        // go on after it.
+                        let bad_at = at + e.valid_up_to() as u64;
+                        self.builder.text(&String::from_utf8_lossy(bytes));
+                        self.builder
+                            .problem(|| format!("text at byte {bad_at} is not valid UTF-8"));
+                        self.pos += end;
+                        continue 'resume;
+                    }
+                    return Err(XmlError::Malformed(format!("{error} (at byte {at})")));
+                }
+            }
+        }
+    }
+
+    /// Reads what it can from `self.pos` by itself, as long as the document
+    /// holds only what feeds are made of: elements without attributes, text,
+    /// CDATA sections and `&name;` references. It stops before anything else
+    /// (attributes, comments, processing instructions, a lone `&`, an end tag
+    /// that does not close the innermost open element of a record, any end
+    /// tag outside records, bytes that are not UTF-8, a piece cut by the end
+    /// of the buffer), which quick-xml then reads as before.
+    ///
+    /// Why: quick-xml spends most of its time per event (state machine,
+    /// UTF-8 validation of every piece, bookkeeping of open names), and a
+    /// feed is mostly short events; in the sandbox every loop turn and call
+    /// also pays a deadline check. The scanner checks UTF-8 once per
+    /// [`SCAN_WINDOW`] with SIMD, finds pieces with memchr, and hands each
+    /// one to the same `on_start`, `emit` and `Builder` methods as quick-xml's
+    /// events (an end tag it reads closes what `on_end` would: anything else
+    /// is quick-xml's), so the records, errors and byte offsets are the same
+    /// whichever reads them.
+    fn scan<'b, F>(
+        &mut self,
+        buf: &'b [u8],
+        window: &mut Window<'b>,
+        on_record: &mut F,
+    ) -> Result<(), XmlError>
+    where
+        F: FnMut(Record<'_>),
+    {
+        loop {
+            let rest = self
+                .pos
+                .checked_sub(window.start)
+                .and_then(|offset| window.text.get(offset..))
+                .filter(|rest| !rest.is_empty());
+            let Some(rest) = rest else {
+                if !window.refill(buf, self.pos) {
+                    return Ok(());
+                }
+                continue;
+            };
+            let whole = buf.get(window.start + window.text.len()) == Some(&b'<');
+            match self.scan_piece(rest, whole, on_record)? {
+                Piece::Read(len) => {
+                    if !self.builder.active && len > self.max_record_bytes {
+                        return Err(self.too_large());
+                    }
+                    self.pos += len;
+                }
+                // Runs past the window: once more from a window that starts
+                // here, unless this one already does.
+                Piece::Unfinished if window.start != self.pos => {
+                    if !window.refill(buf, self.pos) {
                         return Ok(());
-                    }
-                    Ok(event) => {
-                        let at = self.base + (self.pos + start) as u64;
-                        let len = end - start;
-                        self.on_event(event, at, len, on_record)?;
-                    }
-                    Err(error) => {
-                        let in_text = slice.get(start).is_some_and(|b| *b != b'<');
-                        if !at_end && cut_by_end(&error, slice.len(), start, end) {
-                            // A UTF-8 character cut by the end of a text: keep
-                            // the text before it.
-                            let valid = match &error {
-                                QuickXmlError::Encoding(EncodingError::Utf8(e)) if in_text => {
-                                    e.valid_up_to()
-                                }
-                                _ => 0,
-                            };
-                            let before = slice.get(start..start + valid).unwrap_or_default();
-                            let kept = std::str::from_utf8(before)
-                                .map_or(0, |text| self.partial_text(text));
-                            self.pos += start + kept;
-                            return Ok(());
-                        }
-                        let at = self.base + (self.pos + start) as u64;
-                        if in_text
-                            && let QuickXmlError::Encoding(EncodingError::Utf8(e)) = &error
-                            && let Some(bytes) = slice.get(start..end).filter(|b| !b.is_empty())
-                        {
-                            // The reader skipped past the bad text: keep it
-                            // with U+FFFD for what is not UTF-8, flag the
-                            // record, and go on after it.
-                            let bad_at = at + e.valid_up_to() as u64;
-                            self.builder.text(&String::from_utf8_lossy(bytes));
-                            self.builder
-                                .problem(|| format!("text at byte {bad_at} is not valid UTF-8"));
-                            self.pos += end;
-                            continue 'resume;
-                        }
-                        return Err(XmlError::Malformed(format!("{error} (at byte {at})")));
                     }
                 }
+                Piece::Unfinished | Piece::Other => return Ok(()),
+            }
+        }
+    }
+
+    /// The piece at the start of `rest`. `whole`: `rest` ends just before a
+    /// `<` (a text running to its end is complete).
+    fn scan_piece<F>(
+        &mut self,
+        rest: &str,
+        whole: bool,
+        on_record: &mut F,
+    ) -> Result<Piece, XmlError>
+    where
+        F: FnMut(Record<'_>),
+    {
+        const CDATA: &str = "<![CDATA[";
+        let bytes = rest.as_bytes();
+        let text_end = match memchr::memchr2(b'<', b'&', bytes) {
+            Some(0) => None,
+            Some(i) => Some(i),
+            None if whole => Some(rest.len()),
+            None => return Ok(Piece::Unfinished),
+        };
+        if let Some(end) = text_end {
+            // Cut before an ASCII byte: a char boundary.
+            let Some(text) = rest.get(..end) else {
+                return Ok(Piece::Other);
+            };
+            self.builder.text(text);
+            return Ok(Piece::Read(end));
+        }
+        if bytes[0] == b'&' {
+            // `&name;` (quick-xml's `GeneralRef`); a lone `&` is quick-xml's.
+            let Some(semi) = memchr::memchr3(b';', b'&', b'<', &bytes[1..]) else {
+                return Ok(Piece::Unfinished);
+            };
+            let semi = semi + 1;
+            if bytes[semi] != b';' {
+                return Ok(Piece::Other);
+            }
+            let Some(name) = rest.get(1..semi) else {
+                return Ok(Piece::Other);
+            };
+            self.builder.reference(name);
+            return Ok(Piece::Read(semi + 1));
+        }
+        match bytes.get(1) {
+            Some(b'/') => {
+                // Only the end tag of the innermost open element (or of the
+                // record): a mismatch, a space before `>`, an end tag outside
+                // records are quick-xml's.
+                let Some(gt) = memchr::memchr(b'>', bytes) else {
+                    return Ok(Piece::Unfinished);
+                };
+                let name = &bytes[2..gt];
+                let len = gt + 1;
+                match self.builder.open.last() {
+                    _ if !self.builder.active => return Ok(Piece::Other),
+                    Some(&field) if self.builder.field_name(field).as_bytes() == name => {
+                        self.builder.open.pop();
+                    }
+                    Some(_) => return Ok(Piece::Other),
+                    None if self.builder.record_name().as_bytes() == name => {
+                        self.emit(self.base + (self.pos + len) as u64, on_record)?;
+                    }
+                    None => return Ok(Piece::Other),
+                }
+                Ok(Piece::Read(len))
+            }
+            Some(b'!') if rest.starts_with(CDATA) => {
+                let Some(end) = memchr::memmem::find(&bytes[CDATA.len()..], b"]]>") else {
+                    return Ok(Piece::Unfinished);
+                };
+                let Some(text) = rest.get(CDATA.len()..CDATA.len() + end) else {
+                    return Ok(Piece::Other);
+                };
+                self.builder.text(text);
+                Ok(Piece::Read(CDATA.len() + end + 3))
+            }
+            Some(b'!' | b'?') => Ok(Piece::Other),
+            None => Ok(Piece::Unfinished),
+            Some(_) => {
+                let Some(gt) = memchr::memchr(b'>', bytes) else {
+                    return Ok(Piece::Unfinished);
+                };
+                let (content, empty) = match bytes[1..gt].strip_suffix(b"/") {
+                    Some(content) => (content.len(), true),
+                    None => (gt - 1, false),
+                };
+                let Some(name) = rest.get(1..1 + content).filter(|name| plain_name(name)) else {
+                    return Ok(Piece::Other);
+                };
+                let at = self.base + self.pos as u64;
+                self.on_start(&BytesStart::new(name), at, empty, on_record)?;
+                Ok(Piece::Read(gt + 1))
             }
         }
     }
@@ -530,6 +694,78 @@ impl RecordSplitter {
     }
 }
 
+/// Whether `name` is the name of a start tag with no attributes and no space
+/// (what [`RecordSplitter::scan_piece`] reads itself).
+///
+/// Conservative: any byte below `-` (spaces, quotes, and punctuation no name
+/// may hold) sends the tag to quick-xml. Checked 8 bytes a step: in the
+/// sandbox a loop pays a deadline check per turn.
+fn plain_name(name: &str) -> bool {
+    const LOW: u64 = u64::from_ne_bytes([b'-'; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether a byte of `word` is below `-` ("hasless" from Bit Twiddling Hacks).
+    let below = |word: [u8; 8]| {
+        let x = u64::from_ne_bytes(word);
+        x.wrapping_sub(LOW) & !x & HIGH != 0
+    };
+    if name.is_empty() {
+        return false;
+    }
+    let mut chunks = name.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        if <[u8; 8]>::try_from(chunk).is_ok_and(below) {
+            return false;
+        }
+    }
+    let mut last = [b'a'; 8];
+    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    !below(last)
+}
+
+/// Bytes of the buffer the record scanner checks as UTF-8 at once: a few
+/// records, so that the check runs on long stretches (SIMD) but not much
+/// further than the scanner reads before quick-xml takes over.
+const SCAN_WINDOW: usize = 4 << 10;
+
+/// A stretch of the buffer known to be UTF-8, from `start`.
+#[derive(Default)]
+struct Window<'b> {
+    start: usize,
+    text: &'b str,
+}
+
+impl<'b> Window<'b> {
+    /// The next window from `pos`: up to [`SCAN_WINDOW`] bytes, cut before
+    /// a `<` when there is one (a text is then whole), and before the first
+    /// byte that is not UTF-8 (a character cut by the end of the buffer, or
+    /// bad text, which quick-xml then reads). False when that is nothing.
+    fn refill(&mut self, buf: &'b [u8], pos: usize) -> bool {
+        let rest = buf.get(pos..).unwrap_or_default();
+        let mut end = rest.len().min(SCAN_WINDOW);
+        if end < rest.len()
+            && let Some(lt) = memchr::memrchr(b'<', &rest[..end]).filter(|&lt| lt > 0)
+        {
+            end = lt;
+        }
+        let text = match simdutf8::compat::from_utf8(&rest[..end]) {
+            Ok(text) => text,
+            Err(e) => simdutf8::compat::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        *self = Window { start: pos, text };
+        !text.is_empty()
+    }
+}
+
+/// What [`RecordSplitter::scan_piece`] made of the next piece.
+enum Piece {
+    /// Read, this many bytes.
+    Read(usize),
+    /// Runs past the window.
+    Unfinished,
+    /// For quick-xml.
+    Other,
+}
+
 fn configure(config: &mut Config) {
     // Each reader starts mid-document: end tags of elements opened before
     // are expected, and names are matched by the splitter itself.
@@ -541,12 +777,12 @@ fn configure(config: &mut Config) {
     config.trim_text(false);
 }
 
-/// Whether `error` may only mean that the event starting at `start` goes on
-/// past the end of the buffer.
-fn cut_by_end(error: &QuickXmlError, len: usize, start: usize, end: usize) -> bool {
+/// Whether `error` may only mean that the event at the start of a buffer of
+/// `len` bytes goes on past its end (`end`: where the reader stopped).
+fn cut_by_end(error: &QuickXmlError, len: usize, end: usize) -> bool {
     // The reader reached the end looking for the end of the event, or gave
     // up on a `<` or `<!` with nothing after it.
-    end == len || (matches!(error, QuickXmlError::Syntax(_)) && len - start <= 2)
+    end == len || (matches!(error, QuickXmlError::Syntax(_)) && len <= 2)
 }
 
 fn mismatched(expected: &str, found: &str, end: u64) -> XmlError {
@@ -1425,6 +1661,24 @@ mod tests {
         let doc = "<a>".repeat(MAX_DEPTH + 1);
         let result = split(doc.as_bytes(), &["item"], 64);
         assert!(matches!(result, Err(XmlError::Refused(_))), "{result:?}");
+    }
+
+    #[test]
+    fn plain_names_are_told_from_tags_with_spaces_or_quotes() {
+        for len in 1..=20 {
+            let name = "g".repeat(len);
+            assert!(plain_name(&name));
+            for at in 0..len {
+                for odd in [' ', '\t', '\r', '\n', '"', '\'', '!', ',', '\0'] {
+                    let mut odd_name = name.clone();
+                    odd_name.replace_range(at..=at, odd.encode_utf8(&mut [0; 4]));
+                    assert!(!plain_name(&odd_name), "{odd_name:?}");
+                }
+            }
+        }
+        assert!(plain_name("g:google_product_category"));
+        assert!(plain_name("prix-été_2"));
+        assert!(!plain_name(""));
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! resolved once); every call gets a fresh `Store` and instance, so no state
 //! leaks from one call (or one shop) to the next. A feed is parsed in one
 //! store for its whole length: [`FeedSession`].
+//!
+//! The export indices of each of the four interfaces are looked up once, at
+//! load; a call then fetches and type-checks only the functions of the one
+//! interface it uses (`ConnectorPre::instantiate_async` would type-check all
+//! eight exports on every instantiation: a fifth of a `describe` call).
 
 mod contract;
 
@@ -12,12 +17,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::Store;
-use wasmtime::component::{Component, ResourceAny};
+use wasmtime::component::{Component, Instance, InstancePre, ResourceAny};
 
+use crate::runtime::bindings::ConnectorPre;
+use crate::runtime::bindings::exports::shopbridge::connector::{catalog, orders, plugin, status};
 use crate::runtime::bindings::shopbridge::connector::types::{
     FeedError, FeedRecord, Metadata, Order, OrderError, StatusUpdate, Submission,
 };
-use crate::runtime::bindings::{Connector, ConnectorPre};
 use crate::runtime::{
     HostPattern, HostState, Limits, NetworkPolicy, PluginError, Runtime, Sandbox, Settings,
 };
@@ -34,8 +40,28 @@ pub struct Plugin {
     /// The metadata's name and hosts, shared by every call's sandbox.
     name: Arc<str>,
     declared_hosts: Arc<[HostPattern]>,
-    pre: ConnectorPre<HostState>,
+    pre: InstancePre<HostState>,
+    exports: ExportIndices,
     report: ComponentReport,
+}
+
+/// Where each exported interface's functions are in the component.
+struct ExportIndices {
+    plugin: plugin::GuestIndices,
+    catalog: catalog::GuestIndices,
+    orders: orders::GuestIndices,
+    status: status::GuestIndices,
+}
+
+impl ExportIndices {
+    fn new(pre: &InstancePre<HostState>) -> wasmtime::Result<Self> {
+        Ok(ExportIndices {
+            plugin: plugin::GuestIndices::new(pre)?,
+            catalog: catalog::GuestIndices::new(pre)?,
+            orders: orders::GuestIndices::new(pre)?,
+            status: status::GuestIndices::new(pre)?,
+        })
+    }
 }
 
 /// How one binding runs a plugin: its settings, where it may connect, its caps.
@@ -70,8 +96,11 @@ impl Plugin {
             .linker()
             .instantiate_pre(&component)
             .map_err(|e| PluginError::Contract(format!("{e:#}")))?;
-        let pre =
-            ConnectorPre::new(instance_pre).map_err(|e| PluginError::Contract(format!("{e:#}")))?;
+        let contract_error = |e: wasmtime::Error| PluginError::Contract(format!("{e:#}"));
+        // Checks that every export of the world is there, with its type.
+        let pre = ConnectorPre::new(instance_pre).map_err(contract_error)?;
+        let exports = ExportIndices::new(pre.instance_pre()).map_err(contract_error)?;
+        let pre = pre.instance_pre().clone();
 
         // Read the metadata in a throwaway sandbox with no network.
         let probe = Sandbox {
@@ -87,10 +116,8 @@ impl Plugin {
         let mut store = runtime.new_store(probe);
         let metadata = run(&mut store, "(loading)", async |store| {
             let instance = pre.instantiate_async(&mut *store).await?;
-            instance
-                .shopbridge_connector_plugin()
-                .call_describe(&mut *store)
-                .await
+            let plugin = exports.plugin.load(&mut *store, &instance)?;
+            plugin.call_describe(&mut *store).await
         })
         .await?;
         contract::check_metadata(&metadata)?;
@@ -99,6 +126,7 @@ impl Plugin {
             declared_hosts: metadata.hosts.iter().map(|h| HostPattern::new(h)).collect(),
             metadata,
             pre,
+            exports,
             report,
         })
     }
@@ -133,22 +161,26 @@ impl Plugin {
         }
     }
 
-    async fn instance(
+    /// A fresh store and instance, and the exported interface `load` picks.
+    async fn instance<I>(
         &self,
         runtime: &Runtime,
         options: &CallOptions,
-    ) -> Result<(Store<HostState>, Connector), PluginError> {
+        load: impl FnOnce(&ExportIndices, &mut Store<HostState>, &Instance) -> wasmtime::Result<I>,
+    ) -> Result<(Store<HostState>, I), PluginError> {
         let mut store = runtime.new_store(self.sandbox(options));
         store.data_mut().begin_call(options.limits.deadline);
-        let instance =
-            self.pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| PluginError::Instantiate {
-                    plugin: self.name().to_owned(),
-                    message: format!("{e:#}"),
-                })?;
-        Ok((store, instance))
+        let instantiate_error = |e: wasmtime::Error| PluginError::Instantiate {
+            plugin: self.name().to_owned(),
+            message: format!("{e:#}"),
+        };
+        let instance = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(instantiate_error)?;
+        let interface = load(&self.exports, &mut store, &instance).map_err(instantiate_error)?;
+        Ok((store, interface))
     }
 
     /// Starts parsing a feed. The session keeps one instance for the whole feed.
@@ -158,11 +190,14 @@ impl Plugin {
         options: &CallOptions,
         content_type: Option<String>,
     ) -> Result<Result<FeedSession, FeedError>, PluginError> {
-        let (mut store, instance) = self.instance(runtime, options).await?;
+        let (mut store, catalog) = self
+            .instance(runtime, options, |e, store, instance| {
+                e.catalog.load(store, instance)
+            })
+            .await?;
         let name = self.name().to_owned();
         let opened = run(&mut store, &name, async |store| {
-            instance
-                .shopbridge_connector_catalog()
+            catalog
                 .feed_parser()
                 .call_open(&mut *store, content_type.as_deref())
                 .await
@@ -170,7 +205,7 @@ impl Plugin {
         .await?;
         Ok(opened.map(|parser| FeedSession {
             store,
-            instance,
+            catalog,
             parser: Some(parser),
             plugin: name,
             deadline: options.limits.deadline,
@@ -186,12 +221,13 @@ impl Plugin {
         runtime: &Runtime,
         options: &CallOptions,
     ) -> Result<Metadata, PluginError> {
-        let (mut store, instance) = self.instance(runtime, options).await?;
+        let (mut store, plugin) = self
+            .instance(runtime, options, |e, store, instance| {
+                e.plugin.load(store, instance)
+            })
+            .await?;
         run(&mut store, self.name(), async |store| {
-            instance
-                .shopbridge_connector_plugin()
-                .call_describe(&mut *store)
-                .await
+            plugin.call_describe(&mut *store).await
         })
         .await
     }
@@ -203,12 +239,13 @@ impl Plugin {
         options: &CallOptions,
         order: &Order,
     ) -> Result<Result<(), OrderError>, PluginError> {
-        let (mut store, instance) = self.instance(runtime, options).await?;
+        let (mut store, orders) = self
+            .instance(runtime, options, |e, store, instance| {
+                e.orders.load(store, instance)
+            })
+            .await?;
         run(&mut store, self.name(), async |store| {
-            instance
-                .shopbridge_connector_orders()
-                .call_check_order(&mut *store, order)
-                .await
+            orders.call_check_order(&mut *store, order).await
         })
         .await
     }
@@ -220,12 +257,13 @@ impl Plugin {
         options: &CallOptions,
         order: &Order,
     ) -> Result<Result<Submission, OrderError>, PluginError> {
-        let (mut store, instance) = self.instance(runtime, options).await?;
+        let (mut store, orders) = self
+            .instance(runtime, options, |e, store, instance| {
+                e.orders.load(store, instance)
+            })
+            .await?;
         run(&mut store, self.name(), async |store| {
-            instance
-                .shopbridge_connector_orders()
-                .call_submit_order(&mut *store, order)
-                .await
+            orders.call_submit_order(&mut *store, order).await
         })
         .await
     }
@@ -238,10 +276,13 @@ impl Plugin {
         supplier_reference: &str,
         reason: Option<&str>,
     ) -> Result<Result<(), OrderError>, PluginError> {
-        let (mut store, instance) = self.instance(runtime, options).await?;
+        let (mut store, orders) = self
+            .instance(runtime, options, |e, store, instance| {
+                e.orders.load(store, instance)
+            })
+            .await?;
         run(&mut store, self.name(), async |store| {
-            instance
-                .shopbridge_connector_orders()
+            orders
                 .call_cancel_order(&mut *store, supplier_reference, reason)
                 .await
         })
@@ -255,11 +296,14 @@ impl Plugin {
         options: &CallOptions,
         supplier_references: &[String],
     ) -> Result<Result<Vec<StatusUpdate>, OrderError>, PluginError> {
-        let (mut store, instance) = self.instance(runtime, options).await?;
+        let (mut store, status) = self
+            .instance(runtime, options, |e, store, instance| {
+                e.status.load(store, instance)
+            })
+            .await?;
         let cap = options.limits.output_bytes;
         let updates = run(&mut store, self.name(), async |store| {
-            instance
-                .shopbridge_connector_status()
+            status
                 .call_poll_status(&mut *store, supplier_references)
                 .await
         })
@@ -277,7 +321,7 @@ impl Plugin {
 /// One feed being parsed by one instance of a plugin.
 pub struct FeedSession {
     store: Store<HostState>,
-    instance: Connector,
+    catalog: catalog::Guest,
     parser: Option<ResourceAny>,
     plugin: String,
     deadline: Duration,
@@ -293,10 +337,9 @@ impl FeedSession {
     ) -> Result<Result<Vec<FeedRecord>, FeedError>, PluginError> {
         let parser = self.live_parser()?;
         self.store.data_mut().begin_call(self.deadline);
-        let instance = &self.instance;
+        let catalog = &self.catalog;
         let result = run(&mut self.store, &self.plugin, async |store| {
-            instance
-                .shopbridge_connector_catalog()
+            catalog
                 .feed_parser()
                 .call_push(&mut *store, parser, chunk)
                 .await
@@ -309,10 +352,9 @@ impl FeedSession {
     pub async fn finish(&mut self) -> Result<Result<Vec<FeedRecord>, FeedError>, PluginError> {
         let parser = self.live_parser()?;
         self.store.data_mut().begin_call(self.deadline);
-        let instance = &self.instance;
+        let catalog = &self.catalog;
         let result = run(&mut self.store, &self.plugin, async |store| {
-            let records = instance
-                .shopbridge_connector_catalog()
+            let records = catalog
                 .feed_parser()
                 .call_finish(&mut *store, parser)
                 .await?;

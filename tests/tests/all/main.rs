@@ -3,6 +3,7 @@
 //! suppliers are real HTTP servers on loopback.
 
 mod feeds;
+mod minimal;
 mod odoo;
 mod orders;
 mod sandbox;
