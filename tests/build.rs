@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// (package, constant) of every guest component.
-const GUESTS: [(&str, &str); 4] = [
+const GUESTS: [(&str, &str); 5] = [
     ("google-merchant", "GOOGLE_MERCHANT"),
     ("csv-wholesaler", "CSV_WHOLESALER"),
     ("odoo", "ODOO"),
+    ("printful", "PRINTFUL"),
     ("hostile", "HOSTILE"),
 ];
 
