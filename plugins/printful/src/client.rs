@@ -287,7 +287,7 @@ pub fn order_error(response: &Response, lines: Option<usize>) -> OrderError {
                 retry_after_seconds: retry_after(response),
             })
         }
-        400 | 422 if mentions_store(&text) => {
+        400 | 404 | 422 if mentions_store(&text) => {
             configuration(format!("Printful: {text}; check the 'store-id' setting"))
         }
         400 | 422 => {
@@ -302,9 +302,21 @@ pub fn order_error(response: &Response, lines: Option<usize>) -> OrderError {
     }
 }
 
+/// Whether a refusal is about the store (`X-PF-Store-Id`) rather than the
+/// order: a missing store id, or one Printful does not know.
+pub fn is_store_refusal(response: &Response) -> bool {
+    matches!(response.status, 400 | 404 | 422)
+        && ErrorBody::parse(response)
+            .message
+            .is_some_and(|m| mentions_store(&m))
+}
+
 fn mentions_store(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("store_id") || m.contains("store id") || m.contains("x-pf-store-id")
+    m.contains("store_id")
+        || m.contains("store id")
+        || m.contains("x-pf-store-id")
+        || m.contains("store not found")
 }
 
 /// The order's fields a 400 names: by JSON pointer when the answer has

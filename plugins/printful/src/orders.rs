@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use shopbridge_guest_sdk::http::Method;
 use shopbridge_guest_sdk::{FieldIssue, Order, OrderError, Submission, log, money};
 
-use crate::client::{Config, SkuMode, json, order_error, payload};
+use crate::client::{Config, SkuMode, is_store_refusal, json, order_error, payload};
 use crate::values::{decimal_money, order_path_id};
 
 /// Countries where Printful needs a state code ("Both country code and
@@ -78,7 +78,7 @@ pub(crate) fn get_order(
         &format!("/v2/orders/{}", order_path_id(reference)),
         None,
     )?;
-    if response.status == 404 {
+    if response.status == 404 && !is_store_refusal(&response) {
         return Ok(None);
     }
     if !response.is_success() {
@@ -176,6 +176,14 @@ fn create_draft(
         && let Some(existing) = get_order(config, &format!("@{key}"))?
     {
         return Ok(existing);
+    }
+    if response.status == 404 && !is_store_refusal(&response) {
+        // Creating an order is no lookup: the URL itself is wrong.
+        return Err(OrderError::Configuration(format!(
+            "Printful answered 404 to creating an order at {}/v2/orders; check the \
+             'api-base-url' setting",
+            config.base
+        )));
     }
     Err(order_error(&response, Some(order.lines.len())))
 }
