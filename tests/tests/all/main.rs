@@ -5,4 +5,5 @@
 mod feeds;
 mod odoo;
 mod orders;
+mod printful;
 mod sandbox;
