@@ -62,7 +62,9 @@
 //!    submission of the same key at the same moment) reads that order
 //!    instead.
 //! 3. `POST {base}/v2/orders/{id}/confirmation`, without a body (unless
-//!    `confirm-orders` is false).
+//!    `confirm-orders` is false). When Printful refuses it (400, 409) and
+//!    the order, read again, is no longer a draft (a submission of the
+//!    same key confirmed it meanwhile), that order is the answer.
 //!
 //! The submission's reference is Printful's order **id** (`"123"`), the key
 //! for status and cancel; its wholesale total is the order's `costs.total`

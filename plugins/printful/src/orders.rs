@@ -208,7 +208,24 @@ fn confirm(
     let path = format!("/v2/orders/{}/confirmation", order_path_id(&draft.id));
     let response = config.request(Method::Post, &path, None)?;
     if !response.is_success() {
-        return Err(order_error(&response, Some(order.lines.len())));
+        let error = order_error(&response, Some(order.lines.len()));
+        if matches!(response.status, 400 | 409)
+            && !matches!(error, OrderError::Transient(_))
+            && let Some(now) = get_order(config, &draft.id)?
+            && !matches!(
+                now.status.as_str(),
+                "draft" | "failed" | "canceled" | "cancelled"
+            )
+        {
+            // Confirmed meanwhile (a submission of the same key at the
+            // same moment): that is the answer.
+            let message = format!(
+                "Printful already had this order: {} ({})",
+                now.id, now.status
+            );
+            return Ok(now.submission(message));
+        }
+        return Err(error);
     }
     let confirmed = PrintfulOrder::from_answer(&json(&response)).unwrap_or_else(|| PrintfulOrder {
         status: "pending".to_owned(),
@@ -735,6 +752,48 @@ mod tests {
             "78"
         );
         assert_eq!(sent().len(), 4);
+    }
+
+    #[test]
+    fn a_confirmation_refused_because_another_came_first_is_a_success() {
+        setup();
+        let mut reads = 0;
+        testing::respond(move |r| {
+            Ok(match r.method {
+                Method::Get => {
+                    reads += 1;
+                    json_response(
+                        200,
+                        &order_json(77, if reads == 1 { "draft" } else { "pending" }),
+                    )
+                }
+                _ => json_response(
+                    409,
+                    r#"{"code":409,"result":"Order with status pending cannot be confirmed","error":{"reason":"Conflict","message":"Order with status pending cannot be confirmed"}}"#,
+                ),
+            })
+        });
+        assert_eq!(
+            submit_order(&order()).expect("submits").supplier_reference,
+            "77"
+        );
+        assert_eq!(sent().len(), 3);
+
+        // Still a draft: the refusal stands.
+        setup();
+        testing::respond(|r| {
+            Ok(match r.method {
+                Method::Get => json_response(200, &order_json(77, "draft")),
+                _ => json_response(
+                    400,
+                    r#"{"code":400,"result":"Recipient: Invalid address: City is required","error":{"reason":"BadRequest","message":"Recipient: Invalid address: City is required"}}"#,
+                ),
+            })
+        });
+        assert!(matches!(
+            submit_order(&order()),
+            Err(OrderError::NeedsAttention(issues)) if issues[0].field == "shipping-address.city"
+        ));
     }
 
     #[test]
