@@ -3,11 +3,14 @@
 //! draft or cancelling a pending order.
 
 use serde_json::{Map, Value, json};
-use shopbridge_guest_sdk::http::Method;
-use shopbridge_guest_sdk::{FieldIssue, Order, OrderError, Submission, log, money};
+use shopbridge_guest_sdk::http::{Method, Response};
+use shopbridge_guest_sdk::{
+    FieldIssue, Money, Order, OrderError, Submission, TransientFailure, log, money,
+};
 
+use crate::client::ErrorBody;
 use crate::client::{Config, SkuMode, is_store_refusal, json, order_error, payload};
-use crate::values::{decimal_money, order_path_id};
+use crate::values::{decimal_money, order_path_id, shorten};
 
 /// Countries where Printful needs a state code ("Both country code and
 /// state code are mandatory for orders to the USA, Canada and Australia").
@@ -50,7 +53,7 @@ impl PrintfulOrder {
 
     /// What Printful charges, once it has calculated it (`costs.total` with
     /// `calculation_status` `done`).
-    fn wholesale_total(&self) -> Option<shopbridge_guest_sdk::Money> {
+    fn wholesale_total(&self) -> Option<Money> {
         let costs = self.raw.get("costs")?;
         if costs.get("calculation_status").and_then(Value::as_str) != Some("done") {
             return None;
@@ -86,15 +89,13 @@ pub(crate) fn get_order(
     }
     match PrintfulOrder::from_answer(&json(&response)) {
         Some(order) => Ok(Some(order)),
-        None => Err(OrderError::Transient(
-            shopbridge_guest_sdk::TransientFailure {
-                message: format!(
-                    "Printful's answer for order {reference} has no order id: {}",
-                    crate::values::shorten(&response.text(), 200)
-                ),
-                retry_after_seconds: None,
-            },
-        )),
+        None => Err(OrderError::Transient(TransientFailure {
+            message: format!(
+                "Printful's answer for order {reference} has no order id: {}",
+                shorten(&response.text(), 200)
+            ),
+            retry_after_seconds: None,
+        })),
     }
 }
 
@@ -163,7 +164,7 @@ fn create_draft(
             &[("status", &response.status.to_string())],
         );
         return get_order(config, &format!("@{key}"))?.ok_or_else(|| {
-            OrderError::Transient(shopbridge_guest_sdk::TransientFailure {
+            OrderError::Transient(TransientFailure {
                 message: "Printful accepted the order but gave no id, and has none under its \
                           external id yet"
                     .to_owned(),
@@ -188,8 +189,8 @@ fn create_draft(
     Err(order_error(&response, Some(order.lines.len())))
 }
 
-fn says_external_id_exists(response: &shopbridge_guest_sdk::http::Response) -> bool {
-    let message = crate::client::ErrorBody::parse(response)
+fn says_external_id_exists(response: &Response) -> bool {
+    let message = ErrorBody::parse(response)
         .message
         .unwrap_or_default()
         .to_ascii_lowercase();
@@ -276,7 +277,7 @@ pub(crate) fn cancel_order(reference: &str, reason: Option<&str>) -> Result<(), 
         400 | 404 | 409 => Err(OrderError::Rejected(format!(
             "Printful cannot cancel order {}: {}",
             order.id,
-            crate::client::ErrorBody::parse(&response).text(&response)
+            ErrorBody::parse(&response).text(&response)
         ))),
         _ => Err(order_error(&response, None)),
     }
