@@ -18,6 +18,7 @@ const GUESTS: [&[(&str, &str)]; 2] = [
         ("google-merchant", "GOOGLE_MERCHANT"),
         ("csv-wholesaler", "CSV_WHOLESALER"),
         ("odoo", "ODOO"),
+        ("printful", "PRINTFUL"),
         ("hostile", "HOSTILE"),
     ],
     &[("minimal", "MINIMAL")],

@@ -95,7 +95,7 @@ fn build_plugins() -> Result<PathBuf, String> {
     command
         .args(["build", "--target", GUEST_TARGET, "--profile", "guest"])
         .env("CARGO_TARGET_DIR", &target_dir);
-    for plugin in ["google-merchant", "csv-wholesaler", "odoo"] {
+    for plugin in ["google-merchant", "csv-wholesaler", "odoo", "printful"] {
         command.args(["-p", plugin]);
     }
     run(&mut command)?;

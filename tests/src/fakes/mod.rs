@@ -3,5 +3,6 @@
 //! XML-RPC faults).
 
 pub mod odoo;
+pub mod printful;
 pub mod wholesaler;
 pub mod xmlrpc;

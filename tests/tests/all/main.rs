@@ -6,4 +6,5 @@ mod feeds;
 mod minimal;
 mod odoo;
 mod orders;
+mod printful;
 mod sandbox;
