@@ -1,0 +1,71 @@
+<?php
+
+namespace Shopbridge\Platform;
+
+use Shopbridge\CatalogChange;
+use Shopbridge\OrderFlow;
+use Shopbridge\Payload\OpenCart as Payload;
+use Shopbridge\StatusUpdate;
+
+/**
+ * What an OpenCart shop does with the host's events and catalog changes:
+ * an order history entry (the tracking in the comment, the customer
+ * notified) at the order status the merchant chose for each action.
+ */
+final class OpenCart
+{
+    /** A fresh install's statuses: Processing, Shipped, Complete, Canceled. */
+    const DEFAULT_STATUSES = [
+        StatusUpdate::PROCESSING => 2,
+        StatusUpdate::SHIPPED => 3,
+        StatusUpdate::DELIVERED => 5,
+        StatusUpdate::CANCELLED => 7,
+    ];
+
+    /**
+     * @param array $statuses action => order_status_id (0: keep the current status)
+     * @return bool false when the shop has no such order
+     */
+    public static function applyStatus(StatusUpdate $update, OpenCartGateway $shop, array $statuses = self::DEFAULT_STATUSES, string $prefix = 'OC-'): bool
+    {
+        $orderId = Payload::orderId($update->reference, $prefix);
+        $order = $orderId > 0 ? $shop->order($orderId) : null;
+        if ($order === null) {
+            return false;
+        }
+        if ($update->action === null) {
+            return true;
+        }
+        $current = (int) $order['order_status_id'];
+        $target = isset($statuses[$update->action]) ? (int) $statuses[$update->action] : 0;
+        $changes = $target > 0 && $target !== $current;
+        $tell = in_array($update->action, [StatusUpdate::PARTLY_SHIPPED, StatusUpdate::ATTENTION], true) || $update->trackingNumbers;
+        if (!$changes && !$tell) {
+            return true;
+        }
+        $notify = $update->action !== StatusUpdate::ATTENTION && $update->action !== StatusUpdate::PROCESSING;
+        OrderFlow::$applyingFromHost = true;
+        try {
+            $shop->addHistory($orderId, $changes ? $target : $current, $update->comment(), $notify);
+        } finally {
+            OrderFlow::$applyingFromHost = false;
+        }
+        return true;
+    }
+
+    /**
+     * @param CatalogChange[] $changes
+     */
+    public static function applyCatalog(array $changes, OpenCartGateway $shop, string $currency): int
+    {
+        $updated = 0;
+        foreach ($changes as $change) {
+            foreach ($shop->productsByModel($change->sku) as $row) {
+                $rate = isset($row['tax_rate']) ? (float) $row['tax_rate'] : 0.0;
+                $shop->updateProduct((int) $row['product_id'], $change->quantity(), $change->priceWithoutTax($currency, $rate), $change->removed ? false : null);
+                $updated++;
+            }
+        }
+        return $updated;
+    }
+}
