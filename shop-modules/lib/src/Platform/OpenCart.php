@@ -54,6 +54,34 @@ final class OpenCart
     }
 
     /**
+     * The order-history event (addOrderHistory / addHistory, after): the
+     * order goes out on its first move to a confirmed status (processing or
+     * complete), a paid status releases it, a cancel status cancels it.
+     *
+     * @param int[] $confirmed config_processing_status + config_complete_status
+     * @param int[] $paid statuses that mean paid
+     * @param int[] $cancelled statuses that mean cancelled by the shop
+     * @param callable $build fn(bool $paid): array, the payload
+     */
+    public static function historyAdded(OrderFlow $flow, int $orderId, int $statusId, array $confirmed, array $paid, array $cancelled, callable $build, string $prefix = 'OC-'): string
+    {
+        $reference = $prefix . $orderId;
+        $in = static function (array $list) use ($statusId) {
+            return in_array($statusId, array_map('intval', $list), true);
+        };
+        if ($in($cancelled)) {
+            return $flow->cancelled($reference, 'cancelled in the shop');
+        }
+        if ($in($paid)) {
+            return $flow->paid($reference, $build);
+        }
+        if ($in($confirmed)) {
+            return $flow->confirmed($reference, false, $build);
+        }
+        return 'skipped';
+    }
+
+    /**
      * @param CatalogChange[] $changes
      */
     public static function applyCatalog(array $changes, OpenCartGateway $shop, string $currency): int

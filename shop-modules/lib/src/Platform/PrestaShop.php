@@ -86,6 +86,19 @@ final class PrestaShop
     }
 
     /**
+     * actionOrderStatusPostUpdate: a move to PS_OS_CANCELED cancels the
+     * order at the host (when it was handed over).
+     */
+    public static function stateChanged(OrderFlow $flow, string $reference, int $newStateId, PrestaShopGateway $shop): string
+    {
+        $cancelled = (int) $shop->configuration('PS_OS_CANCELED');
+        if ($cancelled > 0 && $newStateId === $cancelled) {
+            return $flow->cancelled($reference, 'cancelled in the shop');
+        }
+        return 'skipped';
+    }
+
+    /**
      * A page of catalog changes: StockAvailable quantity, price VAT
      * excluded at the product's tax rate (base products only: a
      * combination's price is an impact), active flag.

@@ -60,6 +60,27 @@ final class VirtueMart
     }
 
     /**
+     * plgVmConfirmedOrder / plgVmOnUpdateOrderPayment: the order goes out
+     * when confirmed (U, C; or only once paid, as the flow's mode says), a
+     * paid status (C, S) releases it, X or R cancels it.
+     *
+     * @param callable $build fn(bool $paid): array, the payload
+     */
+    public static function statusChanged(OrderFlow $flow, string $orderNumber, string $status, callable $build): string
+    {
+        if (in_array($status, self::CANCELLED, true)) {
+            return $flow->cancelled($orderNumber, 'cancelled in the shop (' . $status . ')');
+        }
+        if (in_array($status, self::PAID, true)) {
+            return $flow->paid($orderNumber, $build);
+        }
+        if ($status === 'U' || $status === 'P') {
+            return $flow->confirmed($orderNumber, false, $build);
+        }
+        return 'skipped';
+    }
+
+    /**
      * @param CatalogChange[] $changes
      */
     public static function applyCatalog(array $changes, VirtueMartGateway $shop, string $currency): int
