@@ -84,6 +84,13 @@ final class PlatformTest extends TestCase
         $this->assertSame(16, $state->data['opencart']['orders']['12']['order_status_id']);
     }
 
+    public function testOpenCartHistoryEventPerVersion(): void
+    {
+        $this->assertSame('catalog/model/checkout/order/addOrderHistory/after', OpenCart::historyTrigger('3.0.3.8'));
+        $this->assertSame('catalog/model/checkout/order/addHistory/after', OpenCart::historyTrigger('4.0.2.3'));
+        $this->assertSame('catalog/model/checkout/order.addHistory/after', OpenCart::historyTrigger('4.1.0.0'));
+    }
+
     public function testVirtueMartUpdatesTheStatusWithTheTrackingInTheComment(): void
     {
         $state = new FakeState(Fixtures::shops());

@@ -23,6 +23,22 @@ final class OpenCart
     ];
 
     /**
+     * The order-history event's trigger for an OpenCart version (VERSION):
+     * addOrderHistory on 3.0.x, addHistory on 4.0, and on 4.1 and later
+     * with the method after a dot.
+     */
+    public static function historyTrigger(string $version): string
+    {
+        if (version_compare($version, '4.0.0.0', '<')) {
+            return 'catalog/model/checkout/order/addOrderHistory/after';
+        }
+        if (version_compare($version, '4.1.0.0', '<')) {
+            return 'catalog/model/checkout/order/addHistory/after';
+        }
+        return 'catalog/model/checkout/order.addHistory/after';
+    }
+
+    /**
      * @param array $statuses action => order_status_id (0: keep the current status)
      * @return bool false when the shop has no such order
      */

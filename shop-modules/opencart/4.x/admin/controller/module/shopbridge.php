@@ -18,14 +18,6 @@ class Shopbridge extends \Opencart\System\Engine\Controller
         return version_compare(VERSION, '4.0.2.0', '>=') ? '.' : '|';
     }
 
-    /** The trigger of the order-history event: its name changed in 4.1. */
-    public static function trigger(string $version): string
-    {
-        return version_compare($version, '4.1.0.0', '>=')
-            ? 'catalog/model/checkout/order.addHistory/after'
-            : 'catalog/model/checkout/order/addHistory/after';
-    }
-
     public function install(): void
     {
         $this->load->model('setting/event');
@@ -33,7 +25,7 @@ class Shopbridge extends \Opencart\System\Engine\Controller
         $event = [
             'code' => 'shopbridge',
             'description' => 'Shopbridge: send the order to the host on its first move to a confirmed status',
-            'trigger' => self::trigger(VERSION),
+            'trigger' => \Shopbridge\Platform\OpenCart::historyTrigger(VERSION),
             'action' => 'extension/shopbridge/module/shopbridge' . $this->separator() . 'history',
             'status' => 1,
             'sort_order' => 0,

@@ -14,7 +14,7 @@ class ControllerExtensionModuleShopbridge extends Controller
     {
         $this->load->model('setting/event');
         $this->model_setting_event->deleteEventByCode('shopbridge');
-        $this->model_setting_event->addEvent('shopbridge', 'catalog/model/checkout/order/addOrderHistory/after', 'extension/module/shopbridge/history');
+        $this->model_setting_event->addEvent('shopbridge', \Shopbridge\Platform\OpenCart::historyTrigger(VERSION), 'extension/module/shopbridge/history');
         $this->load->model('setting/setting');
         $this->model_setting_setting->editSetting('module_shopbridge', [
             'module_shopbridge_status' => 0,
