@@ -7,5 +7,6 @@ mod crash;
 mod erp;
 mod flows;
 mod guard;
+mod php;
 mod scale;
 mod support;

@@ -80,7 +80,7 @@ final class FakePrestaShop implements PrestaShopGateway
     {
         $this->product($idProduct, function (array &$p) use ($quantity) {
             $p['quantity'] = $quantity;
-        });
+        }, true);
     }
 
     public function updateProduct(int $idProduct, ?float $priceTaxExcluded, ?bool $active): void
@@ -95,13 +95,16 @@ final class FakePrestaShop implements PrestaShopGateway
         });
     }
 
-    private function product(int $id, callable $change): void
+    /** Changes a product; "updates" counts the StockAvailable updates (one per change applied). */
+    private function product(int $id, callable $change, bool $count = false): void
     {
         $shop = &$this->shop();
         foreach ($shop['products'] as &$p) {
             if ((int) $p['id_product'] === $id) {
                 $change($p);
-                $p['updates'] = (isset($p['updates']) ? $p['updates'] : 0) + 1;
+                if ($count) {
+                    $p['updates'] = (isset($p['updates']) ? $p['updates'] : 0) + 1;
+                }
             }
         }
     }
