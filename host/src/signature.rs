@@ -175,4 +175,46 @@ mod tests {
             Err(SignatureError::Stale(_))
         ));
     }
+
+    /// The vector the PHP shop modules' tests check too
+    /// (`shop-modules/tests/vectors/signature.json`): both sides compute
+    /// the same signature, and the host's verifier accepts it.
+    #[test]
+    fn the_shared_test_vector_is_what_the_host_computes() {
+        let vector: serde_json::Value = serde_json::from_str(include_str!(
+            "../../shop-modules/tests/vectors/signature.json"
+        ))
+        .expect("the vector is JSON");
+        let field = |name: &str| {
+            vector[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("the vector has no string '{name}'"))
+        };
+        let timestamp = vector["timestamp"].as_i64().expect("a timestamp");
+        let (secret, method, path, body) = (
+            field("secret"),
+            field("method"),
+            field("path"),
+            field("body"),
+        );
+        assert_eq!(
+            sign(secret, timestamp, method, path, body.as_bytes()),
+            field("expected")
+        );
+        assert_eq!(
+            verify(
+                secret,
+                &timestamp.to_string(),
+                field("expected"),
+                Signed {
+                    method,
+                    path,
+                    body: body.as_bytes()
+                },
+                timestamp + 299,
+                300
+            ),
+            Ok(())
+        );
+    }
 }

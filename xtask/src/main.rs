@@ -201,14 +201,16 @@ fn ensure_postgres() {
     );
 }
 
-/// `cargo test --workspace`, its output passed through, then one closing
-/// line with the totals of every test binary (`tests: N passed, N failed`),
-/// so that a run that executed no test cannot pass for a green one.
+/// `cargo test --workspace`, its output passed through, then PHPUnit on
+/// the shop modules, then one closing line with the totals of every test
+/// binary and of PHPUnit (`tests: N passed, N failed`), so that a run that
+/// executed no test cannot pass for a green one.
 fn test(args: &[String]) -> Result<(), String> {
     use std::io::{BufRead, BufReader, Write};
 
     ensure_guest_target()?;
     ensure_postgres();
+    ensure_php();
     let mut command = cargo();
     command
         .args(["test", "--workspace"])
@@ -234,14 +236,151 @@ fn test(args: &[String]) -> Result<(), String> {
     let status = child
         .wait()
         .map_err(|e| format!("waiting for cargo test: {e}"))?;
-    println!("tests: {passed} passed, {failed} failed");
+    let php = phpunit();
+    let (php_passed, php_failed) = php.as_ref().map_or((0, 0), |r| (r.passed, r.failed));
+    println!(
+        "tests: {} passed, {} failed",
+        passed + php_passed,
+        failed + php_failed
+    );
     if !status.success() {
         return Err(format!("cargo test failed ({status})"));
     }
     if passed == 0 {
         return Err("cargo test ran no test".to_owned());
     }
+    let php = php?;
+    if !php.success || php.failed > 0 || php.passed == 0 {
+        return Err(format!(
+            "PHPUnit (shop-modules) failed: {} passed, {} failed",
+            php.passed, php.failed
+        ));
+    }
     Ok(())
+}
+
+/// Whether `program --version` runs.
+fn on_path(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The shop modules' tests need PHP with cURL and zip, and PHPUnit: as
+/// root with apt-get, install the Debian packages when something is
+/// missing. Otherwise those tests fail and say what is missing.
+fn ensure_php() {
+    let extensions = || {
+        Command::new("php")
+            .args([
+                "-r",
+                "exit(extension_loaded('curl') && extension_loaded('zip') ? 0 : 1);",
+            ])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if on_path("php") && on_path("phpunit") && extensions() {
+        return;
+    }
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if !root_user || !on_path("apt-get") {
+        eprintln!(
+            "warning: php (with curl and zip) or phpunit is missing and apt-get cannot run here; \
+             install php-cli php-curl php-zip phpunit, or the shop modules' tests will fail"
+        );
+        return;
+    }
+    eprintln!("installing PHP and PHPUnit for the shop modules' tests");
+    let installed = run(Command::new("apt-get").args(["update", "-q"])).and_then(|()| {
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-q"])
+            .args(PHP_PACKAGES)
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: {e}; the shop modules' tests will fail");
+    }
+}
+
+/// The Debian packages the shop modules' tests need (also in `.ci/run`).
+const PHP_PACKAGES: [&str; 4] = ["php-cli", "php-curl", "php-zip", "phpunit"];
+
+/// What a PHPUnit run reported.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct PhpUnit {
+    passed: u64,
+    failed: u64,
+    success: bool,
+}
+
+/// PHPUnit on `shop-modules/`, its output passed through.
+fn phpunit() -> Result<PhpUnit, String> {
+    use std::io::{BufRead, BufReader, Write};
+
+    let mut command = Command::new("phpunit");
+    command
+        .args(["--configuration", "shop-modules/phpunit.xml"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped());
+    eprintln!("$ {}", describe(&command));
+    let mut child = command.spawn().map_err(|e| {
+        format!("could not start phpunit ({e}): install php-cli php-curl php-zip phpunit")
+    })?;
+    let mut lines = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        let mut out = std::io::stdout().lock();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("reading phpunit output: {e}"))?;
+            let _ = writeln!(out, "{line}");
+            lines.push(line);
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for phpunit: {e}"))?;
+    let mut result = phpunit_counts(&lines);
+    result.success = status.success();
+    Ok(result)
+}
+
+/// Passed and failed tests from PHPUnit's summary: `OK (N tests, …)`, or
+/// `Tests: N, Assertions: A, Failures: F, Errors: E, Skipped: S.` (a
+/// skipped, incomplete or risky test is not a passed one).
+fn phpunit_counts(lines: &[String]) -> PhpUnit {
+    let mut result = PhpUnit::default();
+    for line in lines {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("OK (") {
+            result.passed = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            result.failed = 0;
+        } else if let Some(rest) = line.strip_prefix("Tests: ") {
+            let count = |label: &str| -> u64 {
+                rest.trim_end_matches('.')
+                    .split(", ")
+                    .find_map(|part| part.strip_prefix(label))
+                    .and_then(|n| n.trim().parse().ok())
+                    .unwrap_or(0)
+            };
+            let total = rest
+                .split(',')
+                .next()
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            result.failed = count("Failures: ") + count("Errors: ");
+            let not_run = count("Skipped: ") + count("Incomplete: ") + count("Risky: ");
+            result.passed = total.saturating_sub(result.failed + not_run);
+            result.failed += not_run;
+        }
+    }
+    result
 }
 
 /// The number just before `label` in a `test result:` line.
@@ -285,4 +424,49 @@ fn ci() -> Result<(), String> {
         "warnings",
     ]))?;
     test(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn phpunit_summaries_are_counted() {
+        assert_eq!(
+            phpunit_counts(&lines("....\n\nOK (33 tests, 596 assertions)")),
+            PhpUnit {
+                passed: 33,
+                failed: 0,
+                success: false
+            }
+        );
+        assert_eq!(
+            phpunit_counts(&lines(
+                "FAILURES!\nTests: 33, Assertions: 590, Failures: 2, Errors: 1."
+            )),
+            PhpUnit {
+                passed: 30,
+                failed: 3,
+                success: false
+            }
+        );
+        assert_eq!(
+            phpunit_counts(&lines(
+                "OK, but incomplete, skipped, or risky tests!\nTests: 10, Assertions: 9, Skipped: 1."
+            )),
+            PhpUnit {
+                passed: 9,
+                failed: 1,
+                success: false
+            }
+        );
+        assert_eq!(
+            phpunit_counts(&lines("No tests executed!")),
+            PhpUnit::default()
+        );
+    }
 }
