@@ -28,6 +28,10 @@ pub struct Pricing {
     /// Markups for a brand (`brand:Acme`) or a category path prefix
     /// (`category:Maison > Cuisine`), instead of `markup_percent`.
     pub overrides: BTreeMap<String, f64>,
+    /// The supplier's retail price, when its feed gives one, is its minimum
+    /// advertised price: the shop's price is never below it (compared VAT
+    /// included, or without VAT at the product's rate when `add_vat` is off).
+    pub floor_at_supplier_retail: bool,
 }
 
 impl Pricing {
@@ -84,6 +88,20 @@ impl Pricing {
             && let Some(vat) = product.vat_rate_basis_points
         {
             price *= 1.0 + f64::from(vat) / 10_000.0;
+        }
+        if self.floor_at_supplier_retail
+            && let Some(floor) = &product.retail_price
+        {
+            // The supplier's retail price includes VAT; without VAT it is
+            // rounded to the nearest minor unit (a float division would
+            // land a hair above or below it).
+            let floor = match (self.add_vat, product.vat_rate_basis_points) {
+                (false, Some(vat)) => {
+                    (floor.amount_minor as f64 * 10_000.0 / (10_000.0 + f64::from(vat))).round()
+                }
+                _ => floor.amount_minor as f64,
+            };
+            price = price.max(floor);
         }
         let mut amount = price.ceil() as i64;
         if let Some(ending) = self.ending_cents {
@@ -255,6 +273,53 @@ mod tests {
         assert_eq!(
             pricing.retail(&product(1000)).map(|m| m.amount_minor),
             Some(2000)
+        );
+    }
+
+    #[test]
+    fn never_below_the_suppliers_minimum_advertised_price() {
+        let mut pricing = Pricing {
+            markup_percent: 30.0,
+            add_vat: true,
+            ending_cents: Some(99),
+            floor_at_supplier_retail: true,
+            ..Pricing::default()
+        };
+        let mut with_map = product(1000);
+        with_map.retail_price = Some(Money {
+            amount_minor: 1850,
+            currency: "EUR".into(),
+        });
+        // 15.60 by the markup, lifted to the 18.50 advertised, then 18.99.
+        assert_eq!(
+            pricing.retail(&with_map).map(|m| m.amount_minor),
+            Some(1899)
+        );
+        // Above the floor, the markup's price stands.
+        with_map.retail_price = Some(Money {
+            amount_minor: 1200,
+            currency: "EUR".into(),
+        });
+        assert_eq!(
+            pricing.retail(&with_map).map(|m| m.amount_minor),
+            Some(1599)
+        );
+        // Shop prices without VAT: 24.00 TTC is 20.00 HT at 20%.
+        pricing.add_vat = false;
+        pricing.ending_cents = None;
+        with_map.retail_price = Some(Money {
+            amount_minor: 2400,
+            currency: "EUR".into(),
+        });
+        assert_eq!(
+            pricing.retail(&with_map).map(|m| m.amount_minor),
+            Some(2000)
+        );
+        // Off, the supplier's price is ignored.
+        pricing.floor_at_supplier_retail = false;
+        assert_eq!(
+            pricing.retail(&with_map).map(|m| m.amount_minor),
+            Some(1300)
         );
     }
 

@@ -23,10 +23,12 @@ BB-2;Tasse;Acme;Maison > Cuisine;2,50;20;0;6\n\
 BB-3;Plateau;Bois&Co;Maison > Salon;8,00;20;12;\n\
 ;Sans référence;Acme;Maison;1,00;20;1;\n";
 
-const SECOND: &str = "Référence;Désignation;Marque;Catégorie;Prix HT;TVA;Stock;Délai\n\
-BB-1;Théière fonte;Acme;Maison > Cuisine;11,00;20;5;\n\
-BB-2;Tasse;Acme;Maison > Cuisine;2,50;20;0;6\n\
-BB-5;Sous-verre;Bois&Co;Maison > Salon;1,20;20;40;\n";
+/// The second version adds the supplier's public price (PVC), its
+/// minimum advertised price, to BB-1.
+const SECOND: &str = "Référence;Désignation;Marque;Catégorie;Prix HT;PVC;TVA;Stock;Délai\n\
+BB-1;Théière fonte;Acme;Maison > Cuisine;11,00;24,00;20;5;\n\
+BB-2;Tasse;Acme;Maison > Cuisine;2,50;;20;0;6\n\
+BB-5;Sous-verre;Bois&Co;Maison > Salon;1,20;;20;40;\n";
 
 /// A supplier's feed endpoint: serves the current version with an ETag and
 /// answers 304 to a request that already has it.
@@ -286,6 +288,21 @@ fn a_feed_is_synced_diffed_priced_and_read_by_cursor(db: Db) {
     // 11.00 × 1.50 = 16.50 → 16.90 (no VAT in the proposal).
     assert_eq!(bb1["proposed"]["retail_price"]["amount_minor"], 1690);
     assert!(preview.body["products"][1]["error"].is_string());
+    // With the supplier's public price as a floor: 24.00 TTC is 20.00 HT,
+    // above the markup's 16.50, → 20.90.
+    let preview = shop.send(
+        "POST",
+        "/v1/shops/demo/bindings/bigbuy/catalog/preview",
+        json!({ "skus": ["BB-1"], "pricing": { "markup_percent": 50.0, "ending_cents": 90, "floor_at_supplier_retail": true } })
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(preview.status, 200, "{:?}", preview.body);
+    assert_eq!(
+        preview.body["products"][0]["proposed"]["retail_price"]["amount_minor"], 2090,
+        "{:?}",
+        preview.body
+    );
     assert_eq!(
         changes(&shop, at, 100).0.len(),
         0,
