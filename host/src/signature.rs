@@ -83,10 +83,11 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| SignatureError::Stale(format!("'{timestamp}', not Unix seconds")))?;
-    if (now - ts).abs() > window_seconds {
+    // Saturating: a timestamp near i64::MIN or MAX is far off, not an overflow.
+    let skew = now.saturating_sub(ts);
+    if skew.unsigned_abs() > window_seconds.unsigned_abs() {
         return Err(SignatureError::Stale(format!(
-            "{}s away from the server's clock (window: {window_seconds}s)",
-            now - ts
+            "{skew}s away from the server's clock (window: {window_seconds}s)"
         )));
     }
     let given = hex::decode(signature.trim()).map_err(|_| SignatureError::Mismatch)?;
@@ -174,6 +175,24 @@ mod tests {
             ),
             Err(SignatureError::Stale(_))
         ));
+        // Timestamps at the ends of i64 are stale, not an overflow.
+        for extreme in ["-9223372036854775808", "9223372036854775807"] {
+            assert!(matches!(
+                verify(
+                    "s3cret-s3cret",
+                    extreme,
+                    &sig,
+                    Signed {
+                        method: "POST",
+                        path: "/v1/shops/x/orders",
+                        body
+                    },
+                    1_700_000_100,
+                    300
+                ),
+                Err(SignatureError::Stale(_))
+            ));
+        }
     }
 
     /// The vector the PHP shop modules' tests check too
