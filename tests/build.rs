@@ -20,6 +20,8 @@ const GUESTS: [&[(&str, &str)]; 2] = [
         ("odoo", "ODOO"),
         ("printful", "PRINTFUL"),
         ("hostile", "HOSTILE"),
+        ("swap-v1", "SWAP_V1"),
+        ("swap-v2", "SWAP_V2"),
     ],
     &[("minimal", "MINIMAL")],
 ];

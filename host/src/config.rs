@@ -29,8 +29,22 @@
 //!
 //! Environment overrides, so that secrets need not sit in the file:
 //! `SHOPBRIDGE_DATABASE_URL`, `SHOPBRIDGE_LISTEN`,
-//! `SHOPBRIDGE_SHOP_<SHOP>_SECRET` and `SHOPBRIDGE_BINDING_<BINDING>_<SETTING>`
+//! `SHOPBRIDGE_SHOP_<SHOP>_SECRET`, `SHOPBRIDGE_BINDING_<BINDING>_<SETTING>`,
+//! `SHOPBRIDGE_OPERATOR_<NAME>_TOKEN` and `SHOPBRIDGE_INTEGRATOR_<NAME>_TOKEN`
 //! (ids upper-cased, every other character than a letter or digit as `_`).
+//!
+//! Who may manage plugins (`/v1/plugins`), by bearer token; the file holds
+//! the token's SHA-256, never the token:
+//!
+//! ```toml
+//! [[operators]]
+//! name = "ops"
+//! token_sha256 = "…64 hex digits…"            # or SHOPBRIDGE_OPERATOR_OPS_TOKEN
+//!
+//! [[integrators]]
+//! name = "acme-connectors"
+//! token_sha256 = "…"
+//! ```
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -79,7 +93,34 @@ pub struct Config {
     /// Which shop works with which plugin, and how.
     #[serde(default)]
     pub bindings: Vec<BindingConfig>,
+    /// Who may do everything with plugins (upload, list, activate, roll back).
+    #[serde(default)]
+    pub operators: Vec<TokenHolder>,
+    /// Who may upload, test and read their own plugins.
+    #[serde(default)]
+    pub integrators: Vec<TokenHolder>,
 }
+
+/// An operator or an integrator: a name and a bearer token, given in clear
+/// (`token`, best from `SHOPBRIDGE_OPERATOR_<NAME>_TOKEN` or
+/// `SHOPBRIDGE_INTEGRATOR_<NAME>_TOKEN`) or as its SHA-256 (`token_sha256`,
+/// so that the file never holds the token itself).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenHolder {
+    /// Who: recorded as the uploader of their plugins.
+    pub name: String,
+    /// The token in clear (prefer `token_sha256` or the environment).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token: String,
+    /// The hex SHA-256 of the token (`printf %s "$TOKEN" | sha256sum`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token_sha256: String,
+}
+
+/// Shortest clear token accepted: 16 characters of a random token are
+/// beyond guessing over HTTP; a shorter one is likely a placeholder.
+pub const MIN_TOKEN_CHARS: usize = 16;
 
 /// Process-wide settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +151,8 @@ pub struct ServerConfig {
     /// Longest retry delay.
     #[serde(with = "humantime_serde")]
     pub retry_max: Duration,
+    /// Largest plugin component accepted by `POST /v1/plugins`, in bytes.
+    pub max_plugin_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -125,6 +168,7 @@ impl Default for ServerConfig {
             webhook_attempts: 12,
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
+            max_plugin_bytes: crate::plugins::MAX_COMPONENT_BYTES,
         }
     }
 }
@@ -354,6 +398,8 @@ impl Config {
                 status_batch: default_status_batch(),
                 catalog: None,
             }],
+            operators: Vec::new(),
+            integrators: Vec::new(),
         };
         config.apply_env(|name| std::env::var(name).ok());
         config
@@ -372,6 +418,9 @@ impl Config {
                 }
             }
         }
+        for holder in masked.operators.iter_mut().chain(&mut masked.integrators) {
+            holder.token = mask(&holder.token);
+        }
         toml::to_string_pretty(&masked).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
     }
 
@@ -386,6 +435,17 @@ impl Config {
         for shop in &mut self.shops {
             if let Some(secret) = env(&format!("SHOPBRIDGE_SHOP_{}_SECRET", env_name(&shop.id))) {
                 shop.secret = secret;
+            }
+        }
+        for (role, holders) in [
+            ("OPERATOR", &mut self.operators),
+            ("INTEGRATOR", &mut self.integrators),
+        ] {
+            for holder in holders.iter_mut() {
+                let name = format!("SHOPBRIDGE_{role}_{}_TOKEN", env_name(&holder.name));
+                if let Some(token) = env(&name) {
+                    holder.token = token;
+                }
             }
         }
         for binding in &mut self.bindings {
@@ -485,6 +545,43 @@ impl Config {
                 return invalid(format!(
                     "binding '{}': status_batch must be at least 1",
                     binding.id
+                ));
+            }
+        }
+        let mut holders = HashSet::new();
+        for (role, holder) in self
+            .operators
+            .iter()
+            .map(|h| ("OPERATOR", h))
+            .chain(self.integrators.iter().map(|h| ("INTEGRATOR", h)))
+        {
+            if !is_id(&holder.name) {
+                return invalid(format!(
+                    "{} name '{}' must be letters, digits, '-' or '_'",
+                    role.to_ascii_lowercase(),
+                    holder.name
+                ));
+            }
+            if !holders.insert(holder.name.as_str()) {
+                return invalid(format!(
+                    "'{}' is declared twice among operators and integrators",
+                    holder.name
+                ));
+            }
+            let env = format!("SHOPBRIDGE_{role}_{}_TOKEN", env_name(&holder.name));
+            if !holder.token.is_empty() {
+                if holder.token.chars().count() < MIN_TOKEN_CHARS {
+                    return invalid(format!(
+                        "the token of '{}' is shorter than {MIN_TOKEN_CHARS} characters",
+                        holder.name
+                    ));
+                }
+            } else if holder.token_sha256.len() != 64
+                || !holder.token_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return invalid(format!(
+                    "'{}' needs token_sha256 (64 hex digits: printf %s \"$TOKEN\" | sha256sum) or a token in {env}",
+                    holder.name
                 ));
             }
         }
@@ -603,6 +700,33 @@ mod tests {
         config.bindings.push(other);
         let e = config.validate().expect_err("double claim");
         assert!(e.to_string().contains("prefix 'BB-'"), "{e}");
+    }
+
+    #[test]
+    fn tokens_come_hashed_from_the_file_or_in_clear_from_the_environment() {
+        let text = format!(
+            "{SAMPLE}\n[[operators]]\nname = \"ops\"\ntoken_sha256 = \"{}\"\n\n[[integrators]]\nname = \"acme-co\"\n",
+            "ab".repeat(32)
+        );
+        let mut config = Config::parse(&text).expect("parses");
+        config.apply_env(|_| None);
+        let e = config.validate().expect_err("acme-co has no token");
+        assert!(
+            e.to_string()
+                .contains("SHOPBRIDGE_INTEGRATOR_ACME_CO_TOKEN"),
+            "{e}"
+        );
+        config.apply_env(|name| {
+            (name == "SHOPBRIDGE_INTEGRATOR_ACME_CO_TOKEN").then(|| "short".to_owned())
+        });
+        let e = config.validate().expect_err("too short");
+        assert!(e.to_string().contains("shorter than 16"), "{e}");
+        config.apply_env(|name| {
+            (name == "SHOPBRIDGE_INTEGRATOR_ACME_CO_TOKEN")
+                .then(|| "a-long-enough-integrator-token".to_owned())
+        });
+        config.validate().expect("valid");
+        assert!(!config.to_toml_masked().contains("a-long-enough"));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Shopbridge host library. See `ARCHITECTURE.md` at the repository root.
 
 pub mod api;
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod feed;
 pub mod jobs;
+pub mod lifecycle;
 pub mod metrics;
 pub mod orders;
 pub mod plugins;

@@ -4,6 +4,7 @@
 //! shopbridge serve [--config shopbridge.toml]                  # the order hook, dispatch, status
 //! shopbridge feed parse --plugin google_merchant.wasm feed.xml   # products as JSON lines
 //! shopbridge plugin inspect csv_wholesaler.wasm                 # metadata, capabilities, imports
+//! shopbridge plugin upload --server URL --token T plugin.wasm   # to a running server
 //! ```
 
 use std::io::Write;
@@ -82,6 +83,18 @@ enum PluginCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Upload a component to a running server (`POST /v1/plugins`); prints
+    /// the stored version as JSON, or the server's reason for refusing it.
+    Upload {
+        /// The server, e.g. https://shopbridge.example.
+        #[arg(long, env = "SHOPBRIDGE_SERVER")]
+        server: String,
+        /// An operator's or integrator's token.
+        #[arg(long, env = "SHOPBRIDGE_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The component (.wasm).
+        component: PathBuf,
     },
 }
 
@@ -175,6 +188,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Plugin(PluginCommand::Inspect { component, json }) => {
                 inspect(component, json).await
             }
+            Command::Plugin(PluginCommand::Upload {
+                server,
+                token,
+                component,
+            }) => upload(server, token, component).await,
         }
     })
 }
@@ -284,6 +302,36 @@ async fn catalog_sync(config: PathBuf, binding: String, kind: String) -> anyhow:
             run.error.as_deref().unwrap_or("no reason given")
         ),
     }
+}
+
+async fn upload(server: String, token: String, component: PathBuf) -> anyhow::Result<()> {
+    let bytes = tokio::fs::read(&component)
+        .await
+        .with_context(|| format!("reading {}", component.display()))?;
+    let url = format!("{}/v1/plugins", server.trim_end_matches('/'));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(token)
+        .header("content-type", "application/wasm")
+        .body(bytes)
+        .send()
+        .await
+        .with_context(|| format!("sending {} to {url}", component.display()))?;
+    let status = response.status();
+    let text = response.text().await.context("reading the answer")?;
+    let body: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    if !status.is_success() {
+        let reason = body["detail"]
+            .as_str()
+            .map_or_else(|| body.to_string(), str::to_owned);
+        bail!("{} was refused ({status}): {reason}", component.display());
+    }
+    println!("{}", serde_json::to_string_pretty(&body)?);
+    if status == reqwest::StatusCode::OK {
+        eprintln!("already uploaded: nothing changed");
+    }
+    Ok(())
 }
 
 async fn load(runtime: &Runtime, path: &PathBuf) -> anyhow::Result<Plugin> {

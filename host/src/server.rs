@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::jobs::Workers;
+use crate::lifecycle;
 use crate::metrics::Metrics;
 use crate::registry::{Registry, RegistryError};
 use crate::runtime::{PluginError, Runtime, RuntimeConfig};
@@ -70,7 +71,21 @@ pub async fn serve(
         }
     }
     let runtime = Arc::new(Runtime::new(&RuntimeConfig::default())?);
-    let registry = Arc::new(Registry::load(&config, runtime).await?);
+    let registry = Arc::new(Registry::load_cached(&config, runtime, &store).await?);
+    // The versions activated through the API win over the file's.
+    let switched = lifecycle::apply_active(&store, &registry)
+        .await
+        .map_err(|source| RegistryError::Load {
+            name: "(activated versions)".into(),
+            path: "the store".into(),
+            source,
+        })?;
+    if switched > 0 {
+        tracing::info!(
+            switched,
+            "bindings run the plugin versions activated in the store"
+        );
+    }
     let metrics = Arc::new(Metrics::new());
     let ready = Arc::new(AtomicBool::new(true));
     let state = AppState {
@@ -79,6 +94,7 @@ pub async fn serve(
         metrics: metrics.clone(),
         replay_window: config.server.replay_window,
         max_body_bytes: config.server.max_body_bytes,
+        max_plugin_bytes: config.server.max_plugin_bytes,
         ready: ready.clone(),
     };
 
@@ -93,6 +109,11 @@ pub async fn serve(
     on_listening(bound);
 
     let (stop_workers, stopped) = watch::channel(false);
+    let watcher = tokio::spawn(lifecycle::watch(
+        store.clone(),
+        registry.clone(),
+        stopped.clone(),
+    ));
     let workers = Arc::new(Workers::new(
         store,
         registry,
@@ -113,6 +134,7 @@ pub async fn serve(
             source,
         })?;
     let _ = stop_workers.send(true);
+    let _ = watcher.await;
     match worker_task.await {
         Ok(result) => result?,
         Err(e) => tracing::error!(error = %e, "the workers panicked"),

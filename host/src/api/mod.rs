@@ -9,6 +9,7 @@
 
 mod catalog;
 mod ops;
+mod plugins;
 mod shops;
 
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub replay_window: Duration,
     /// Largest body accepted.
     pub max_body_bytes: usize,
+    /// Largest plugin component accepted by `POST /v1/plugins`.
+    pub max_plugin_bytes: usize,
     /// False once shutdown has begun.
     pub ready: Arc<AtomicBool>,
 }
@@ -49,7 +52,22 @@ pub struct AppState {
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
+    // One byte over the cap, so that the handler can tell "too large" with
+    // the cap in its message.
+    let max_plugin = state.max_plugin_bytes.saturating_add(1);
     Router::new()
+        .route(
+            "/v1/plugins",
+            get(plugins::get_plugins).post(plugins::post_plugin).layer(
+                axum::extract::DefaultBodyLimit::max(max_plugin),
+            ),
+        )
+        .route("/v1/plugins/{name}/versions", get(plugins::get_versions))
+        .route(
+            "/v1/plugins/{name}/versions/{version}/activate",
+            post(plugins::post_activate),
+        )
+        .route("/v1/plugins/{name}/rollback", post(plugins::post_rollback))
         .route("/v1/shops/{shop}/orders", post(shops::post_order))
         .route(
             "/v1/shops/{shop}/orders/{reference}",

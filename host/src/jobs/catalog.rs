@@ -169,7 +169,7 @@ impl Workers {
         let source = FeedSource::parse(&catalog.feed_url);
         let opened = FeedStream::open(
             self.registry.runtime(),
-            &binding.plugin,
+            &binding.plugin(),
             &binding.options,
             &source,
             SYNC_CHUNK_BYTES,

@@ -48,12 +48,12 @@ impl Workers {
         );
 
         let started = Instant::now();
-        let outcome = binding
-            .plugin
+        let plugin = binding.plugin();
+        let outcome = plugin
             .submit_order(self.registry.runtime(), &binding.options, &contract)
             .await;
         self.metrics
-            .plugin_call(binding.plugin.name(), "submit-order", started.elapsed());
+            .plugin_call(plugin.name(), "submit-order", started.elapsed());
 
         let data = |state: S, extra: serde_json::Value| {
             let mut data = json!({
@@ -141,7 +141,7 @@ impl Workers {
                 "failed",
                 failed(
                     &work,
-                    format!("plugin '{}' does not take orders", binding.plugin.name()),
+                    format!("plugin '{}' does not take orders", plugin.name()),
                 ),
             ),
             Ok(Err(OrderError::Configuration(message))) => (
@@ -256,8 +256,8 @@ impl Workers {
                 .await;
         };
         let started = Instant::now();
-        let outcome = binding
-            .plugin
+        let plugin = binding.plugin();
+        let outcome = plugin
             .cancel_order(
                 self.registry.runtime(),
                 &binding.options,
@@ -266,7 +266,7 @@ impl Workers {
             )
             .await;
         self.metrics
-            .plugin_call(binding.plugin.name(), "cancel-order", started.elapsed());
+            .plugin_call(plugin.name(), "cancel-order", started.elapsed());
         let refused = |why: String| Transition {
             state: Some(S::Submitted),
             only_from: vec![S::Cancelling],

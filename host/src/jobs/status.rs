@@ -25,12 +25,12 @@ impl Workers {
         }
         let references: Vec<String> = open.iter().map(|o| o.supplier_reference.clone()).collect();
         let started = Instant::now();
-        let outcome = binding
-            .plugin
+        let plugin = binding.plugin();
+        let outcome = plugin
             .poll_status(self.registry.runtime(), &binding.options, &references)
             .await;
         self.metrics
-            .plugin_call(binding.plugin.name(), "poll-status", started.elapsed());
+            .plugin_call(plugin.name(), "poll-status", started.elapsed());
         let ids: Vec<i64> = open.iter().map(|o| o.id).collect();
         let updates = match outcome {
             Ok(Ok(updates)) => updates,

@@ -83,7 +83,7 @@ pub fn inspect_component(
 
     for name in &imports {
         if !import_allowed(name) {
-            return Err(PluginError::Contract(format!(
+            return Err(PluginError::ForbiddenImport(format!(
                 "it imports '{name}', which the host does not lend (allowed: {PACKAGE}/{{http,log,settings}}@0.1 and minimal WASI 0.2 without sockets)"
             )));
         }

@@ -78,6 +78,14 @@ pub struct CallOptions {
 impl Plugin {
     /// Compiles and checks a component, then reads its metadata.
     pub async fn load(runtime: &Runtime, bytes: &[u8]) -> Result<Plugin, PluginError> {
+        let component = Plugin::compile(runtime.engine(), bytes)?;
+        Plugin::from_component(runtime, component).await
+    }
+
+    /// Compiles a component (the expensive part of [`Plugin::load`], run on
+    /// a blocking thread by callers that can), refusing what is too large or
+    /// not a component.
+    pub fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Component, PluginError> {
         if bytes.len() > MAX_COMPONENT_BYTES {
             return Err(PluginError::InvalidComponent(format!(
                 "{} bytes is more than the {MAX_COMPONENT_BYTES} allowed",
@@ -89,8 +97,15 @@ impl Plugin {
                 "not a WebAssembly component (a core module or another file?); build the plugin for wasm32-wasip2".into(),
             ));
         }
-        let component = Component::new(runtime.engine(), bytes)
-            .map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))?;
+        Component::new(engine, bytes).map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))
+    }
+
+    /// Checks a compiled component against the contract, then reads its
+    /// metadata.
+    pub async fn from_component(
+        runtime: &Runtime,
+        component: Component,
+    ) -> Result<Plugin, PluginError> {
         let report = inspect_component(runtime.engine(), &component)?;
         let instance_pre = runtime
             .linker()
@@ -144,6 +159,11 @@ impl Plugin {
     /// What the component imports and exports.
     pub fn report(&self) -> &ComponentReport {
         &self.report
+    }
+
+    /// The compiled component (to serialize it into the compiled cache).
+    pub fn component(&self) -> &Component {
+        self.pre.component()
     }
 
     fn sandbox(&self, options: &CallOptions) -> Sandbox {

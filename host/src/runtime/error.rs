@@ -13,6 +13,10 @@ pub enum PluginError {
     /// The component does not fit the `shopbridge:connector` contract.
     #[error("component does not fit the shopbridge:connector@0.1 contract: {0}")]
     Contract(String),
+    /// The component imports something the host does not lend (a kind of
+    /// contract mismatch, told apart so that an upload can say so).
+    #[error("component does not fit the shopbridge:connector@0.1 contract: {0}")]
+    ForbiddenImport(String),
     /// The plugin ran past its wall-clock deadline and was stopped.
     #[error("plugin '{plugin}' exceeded its {deadline:?} deadline and was stopped")]
     Deadline {

@@ -16,6 +16,7 @@ mod events;
 mod intake;
 mod jobs;
 mod orders;
+mod plugins;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -32,6 +33,7 @@ pub use orders::{
     OpenSupplierOrder, OrderRecord, Refusal, StatusEntry, SupplierOrderRecord, SupplierOrderState,
     Transition, WorkOrder, idempotency_key,
 };
+pub use plugins::{ActivePlugin, NewPluginVersion, PluginVersion, VersionInsert};
 
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]

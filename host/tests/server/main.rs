@@ -7,6 +7,7 @@ mod crash;
 mod erp;
 mod flows;
 mod guard;
+mod lifecycle;
 mod php;
 mod scale;
 mod support;

@@ -1,0 +1,328 @@
+//! `/v1/plugins/…`: what operators and integrators call, with a bearer
+//! token (`Authorization: Bearer <token>`, see [`crate::auth`]). Upload,
+//! list, versions, activation and rollback; the work is in
+//! [`crate::lifecycle`].
+//!
+//! Integrators see and upload only the plugins whose name they own;
+//! activation and rollback change what shops run, so they are the
+//! operators'. Every refusal is logged with who and why.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{AppState, Problem, json};
+use crate::auth::Principal;
+use crate::lifecycle::{self, ActivateError, UploadError, Uploaded};
+use crate::signature::KEY_HEADER;
+
+/// Logs a refusal and turns it into its problem document.
+fn refuse(uri: &Uri, who: Option<&str>, status: StatusCode, slug: &str, detail: String) -> Problem {
+    tracing::warn!(path = %uri.path(), who = who.unwrap_or("(anonymous)"), status = status.as_u16(), reason = %detail, "plugin API request refused");
+    Problem::new(status, slug, detail)
+}
+
+/// Who is calling, from the bearer token.
+fn principal(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Principal, Problem> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        if headers.contains_key(KEY_HEADER) {
+            return Err(refuse(
+                uri,
+                None,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "a shop's signed credentials reach only /v1/shops/{shop}/…; plugins need an operator's or integrator's token (Authorization: Bearer <token>)".into(),
+            ));
+        }
+        return Err(refuse(
+            uri,
+            None,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "no credentials: send Authorization: Bearer <token> with an operator's or integrator's token".into(),
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(refuse(
+            uri,
+            None,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the Authorization header is not 'Bearer <token>'".into(),
+        ));
+    };
+    state
+        .registry
+        .credentials()
+        .authenticate(token)
+        .ok_or_else(|| {
+            refuse(
+                uri,
+                None,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this token is not one of this server's operators or integrators".into(),
+            )
+        })
+}
+
+/// Refuses an integrator who does not own `name` (404 when nobody does).
+async fn may_read(state: &AppState, uri: &Uri, who: &Principal, name: &str) -> Result<(), Problem> {
+    let owner = state.store.plugin_owner(name).await?;
+    let configured = state.registry.configured(name).is_some();
+    if owner.is_none() && !configured {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-plugin",
+            format!("no plugin '{name}'"),
+        ));
+    }
+    if who.is_operator() || owner.as_deref() == Some(who.name.as_str()) {
+        return Ok(());
+    }
+    Err(refuse(
+        uri,
+        Some(&who.name),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!("plugin '{name}' belongs to another integrator"),
+    ))
+}
+
+fn operator_only(uri: &Uri, who: &Principal, what: &str) -> Result<(), Problem> {
+    if who.is_operator() {
+        return Ok(());
+    }
+    Err(refuse(
+        uri,
+        Some(&who.name),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!(
+            "{what} changes what shops run: it is for operators; an integrator uploads and tests"
+        ),
+    ))
+}
+
+/// `POST /v1/plugins`: the component's bytes.
+pub(super) async fn post_plugin(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = principal(&state, &uri, &headers)?;
+    let limit = state.max_plugin_bytes;
+    let raw = raw.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            refuse(
+                &uri,
+                Some(&who.name),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                format!(
+                    "the component is larger than the {limit} bytes this server accepts (server.max_plugin_bytes)"
+                ),
+            )
+        } else {
+            Problem::new(e.status(), "unreadable-body", e.body_text())
+        }
+    })?;
+    if let Some(kind) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        && !matches!(kind, "application/wasm" | "application/octet-stream")
+    {
+        return Err(refuse(
+            &uri,
+            Some(&who.name),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            format!("send the component's bytes as application/wasm, not {kind}"),
+        ));
+    }
+    let uploaded = lifecycle::upload(&state.store, &state.registry, &who, &raw, limit).await;
+    let refused = |status, slug: &str, e: UploadError| {
+        refuse(&uri, Some(&who.name), status, slug, e.to_string())
+    };
+    match uploaded {
+        Ok(Uploaded::Created(version)) => Ok(json(StatusCode::CREATED, &version)),
+        Ok(Uploaded::Existing(version)) => Ok(json(StatusCode::OK, &version)),
+        Err(e) => Err(match e {
+            UploadError::TooLarge { .. } => refused(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e),
+            UploadError::NotComponent(_) => {
+                refused(StatusCode::UNPROCESSABLE_ENTITY, "not-a-component", e)
+            }
+            UploadError::ForbiddenImport(_) => {
+                refused(StatusCode::UNPROCESSABLE_ENTITY, "forbidden-import", e)
+            }
+            UploadError::Contract(_) => {
+                refused(StatusCode::UNPROCESSABLE_ENTITY, "contract-mismatch", e)
+            }
+            UploadError::Failed(_) => refused(StatusCode::UNPROCESSABLE_ENTITY, "plugin-failed", e),
+            UploadError::NotOwner(_) => refused(StatusCode::FORBIDDEN, "forbidden", e),
+            UploadError::Conflict { .. } => refused(StatusCode::CONFLICT, "version-exists", e),
+            UploadError::Store(e) => Problem::from(e),
+            UploadError::Internal(m) => Problem::internal(m),
+        }),
+    }
+}
+
+/// What a binding runs, as `GET /v1/plugins` shows it.
+fn binding_view(binding: &crate::registry::Binding) -> serde_json::Value {
+    let loaded = binding.loaded();
+    json!({
+        "binding": binding.config.id,
+        "plugin": binding.config.plugin,
+        "version": loaded.plugin.metadata().version,
+        "sha256": loaded.sha256,
+        "loaded_from": loaded.source,
+    })
+}
+
+/// `GET /v1/plugins`: stored versions and what each binding runs (an
+/// integrator: their own plugins only).
+pub(super) async fn get_plugins(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let who = principal(&state, &uri, &headers)?;
+    let mut versions = state.store.plugin_versions(None).await?;
+    let mut owned = std::collections::HashSet::new();
+    if !who.is_operator() {
+        let mut mine = Vec::new();
+        for v in versions {
+            if owned.contains(&v.name)
+                || state.store.plugin_owner(&v.name).await?.as_deref() == Some(who.name.as_str())
+            {
+                owned.insert(v.name.clone());
+                mine.push(v);
+            }
+        }
+        versions = mine;
+    }
+    let bindings: Vec<_> = state
+        .registry
+        .bindings()
+        .iter()
+        .filter(|b| who.is_operator() || owned.contains(&b.config.plugin))
+        .map(binding_view)
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "versions": versions, "bindings": bindings }),
+    ))
+}
+
+/// `GET /v1/plugins/{name}/versions`.
+pub(super) async fn get_versions(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let who = principal(&state, &uri, &headers)?;
+    may_read(&state, &uri, &who, &name).await?;
+    let versions = state.store.plugin_versions(Some(&name)).await?;
+    let bindings: Vec<_> = state
+        .registry
+        .bindings()
+        .iter()
+        .filter(|b| b.config.plugin == name)
+        .map(binding_view)
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "name": name, "versions": versions, "bindings": bindings }),
+    ))
+}
+
+/// The optional body of activate and rollback.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Target {
+    /// One binding; without it, every binding of the plugin.
+    #[serde(default)]
+    binding: Option<String>,
+}
+
+fn target(raw: &[u8]) -> Result<Target, Problem> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Target::default());
+    }
+    super::shops::parse(raw)
+}
+
+fn activation_problem(uri: &Uri, who: &Principal, e: ActivateError) -> Problem {
+    let (status, slug) = match &e {
+        ActivateError::UnknownVersion { .. } => (StatusCode::NOT_FOUND, "unknown-version"),
+        ActivateError::UnknownBinding(_) => (StatusCode::NOT_FOUND, "unknown-binding"),
+        ActivateError::OtherPlugin { .. } | ActivateError::Unused(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "wrong-binding")
+        }
+        ActivateError::NothingToRollBack(_) => (StatusCode::CONFLICT, "nothing-to-roll-back"),
+        ActivateError::Load(_) => (StatusCode::UNPROCESSABLE_ENTITY, "plugin-failed"),
+        ActivateError::Store(_) => return Problem::internal(e),
+    };
+    refuse(uri, Some(&who.name), status, slug, e.to_string())
+}
+
+/// `POST /v1/plugins/{name}/versions/{version}/activate`.
+pub(super) async fn post_activate(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = principal(&state, &uri, &headers)?;
+    may_read(&state, &uri, &who, &name).await?;
+    operator_only(&uri, &who, "activation")?;
+    let target = target(&super::shops::body(raw)?)?;
+    let changed = lifecycle::activate(
+        &state.store,
+        &state.registry,
+        &name,
+        &version,
+        target.binding.as_deref(),
+        &who,
+    )
+    .await
+    .map_err(|e| activation_problem(&uri, &who, e))?;
+    Ok(json(StatusCode::OK, &json!({ "bindings": changed })))
+}
+
+/// `POST /v1/plugins/{name}/rollback`.
+pub(super) async fn post_rollback(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = principal(&state, &uri, &headers)?;
+    may_read(&state, &uri, &who, &name).await?;
+    operator_only(&uri, &who, "rollback")?;
+    let target = target(&super::shops::body(raw)?)?;
+    let changed = lifecycle::rollback(
+        &state.store,
+        &state.registry,
+        &name,
+        target.binding.as_deref(),
+        &who,
+    )
+    .await
+    .map_err(|e| activation_problem(&uri, &who, e))?;
+    Ok(json(StatusCode::OK, &json!({ "bindings": changed })))
+}

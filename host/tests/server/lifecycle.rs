@@ -1,0 +1,735 @@
+//! The plugin lifecycle through `/v1/plugins` and `shopbridge plugin
+//! upload`: who may do what (operators, integrators, shops), what an
+//! upload refuses and why, idempotent and conflicting uploads, activation
+//! and rollback, a restart that loads the active version from the compiled
+//! cache, two processes on one PostgreSQL switching within a second, and a
+//! hot swap under load that loses no order.
+//!
+//! The `swap` test plugin comes in two builds, 1.0.0 and 2.0.0, whose
+//! supplier references start with `v1-` or `v2-`: every order says which
+//! version placed it.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use shopbridge_tests::{block_on, components};
+
+use crate::support::*;
+
+const OPERATOR_TOKEN: &str = "operator-token-0123456789abcdef";
+const ACME_TOKEN: &str = "acme-integrator-token-0123456789";
+const GLOBEX_TOKEN: &str = "globex-integrator-token-0123456789";
+/// The size cap of these tests: above csv-wholesaler (~0.5 MB) and the
+/// swap builds (~90 KB), so that a larger body shows the refusal.
+const MAX_PLUGIN_BYTES: usize = 1 << 20;
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(super::Db::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(super::Db::Postgres) })*
+        }
+    };
+}
+
+on_both_databases!(
+    upload_activate_rollback_and_restart_from_the_cache,
+    hot_swap_under_load_loses_no_order,
+);
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A configuration: one shop, one binding `swapped` to the `swap` plugin
+/// (1.0.0 in the file), an operator and two integrators (tokens hashed in
+/// the file, but globex's in clear, which the file also accepts).
+fn config_file(database: &Database, listen: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+[server]
+listen = "{listen}"
+database = "{}"
+retry_base = "100ms"
+retry_max = "2s"
+max_plugin_bytes = {MAX_PLUGIN_BYTES}
+
+[[plugins]]
+name = "swap"
+path = "{}"
+
+[[shops]]
+id = "{SHOP}"
+key_id = "{KEY_ID}"
+secret = "{SECRET}"
+
+[[bindings]]
+id = "swapped"
+shop = "{SHOP}"
+plugin = "swap"
+sku_prefixes = [""]
+status_poll = "1h"
+
+[[operators]]
+name = "ops"
+token_sha256 = "{}"
+
+[[integrators]]
+name = "acme"
+token_sha256 = "{}"
+
+[[integrators]]
+name = "globex"
+token = "{GLOBEX_TOKEN}"
+"#,
+        database.url,
+        components::SWAP_V1,
+        sha256_hex(OPERATOR_TOKEN.as_bytes()),
+        sha256_hex(ACME_TOKEN.as_bytes()),
+    );
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-lifecycle-{}-{}.toml",
+        std::process::id(),
+        sha256_hex(database.url.as_bytes())
+    ));
+    std::fs::write(&path, text).expect("writing the config");
+    path
+}
+
+fn start(database: &Database) -> Server {
+    Server::start_with_file(config_file(database, "127.0.0.1:0"))
+}
+
+/// A call to the plugin API with a bearer token (or none).
+fn call(base: &str, method: &str, path: &str, token: Option<&str>, body: Vec<u8>) -> Answer {
+    let mut request = reqwest::Client::new()
+        .request(method.parse().expect("method"), format!("{base}{path}"))
+        .timeout(Duration::from_secs(60))
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if path == "/v1/plugins" && method == "POST" {
+        request = request.header("content-type", "application/wasm");
+    } else {
+        request = request.header("content-type", "application/json");
+    }
+    block_on(async move {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a body");
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    })
+}
+
+fn upload(base: &str, token: &str, path: &str) -> Answer {
+    call(
+        base,
+        "POST",
+        "/v1/plugins",
+        Some(token),
+        std::fs::read(path).expect("reading the component"),
+    )
+}
+
+fn activate(base: &str, version: &str, binding: Option<&str>) -> Answer {
+    let body = binding.map_or(Vec::new(), |b| {
+        json!({ "binding": b }).to_string().into_bytes()
+    });
+    call(
+        base,
+        "POST",
+        &format!("/v1/plugins/swap/versions/{version}/activate"),
+        Some(OPERATOR_TOKEN),
+        body,
+    )
+}
+
+fn rollback(base: &str) -> Answer {
+    call(
+        base,
+        "POST",
+        "/v1/plugins/swap/rollback",
+        Some(OPERATOR_TOKEN),
+        Vec::new(),
+    )
+}
+
+/// What the binding `swapped` runs, as `GET /v1/plugins` says.
+fn running(base: &str) -> Value {
+    let answer = call(base, "GET", "/v1/plugins", Some(OPERATOR_TOKEN), Vec::new());
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    answer.body["bindings"]
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["binding"] == "swapped"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no binding 'swapped' in {:?}", answer.body))
+}
+
+fn detail(answer: &Answer) -> String {
+    answer.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Asserts a refusal: its status, its problem type and words of its reason.
+fn assert_refused(answer: &Answer, status: u16, slug: &str, words: &str) {
+    assert_eq!(answer.status, status, "{:?}", answer.body);
+    assert_eq!(
+        answer.body["type"],
+        format!("https://shopbridge.dev/problems/{slug}"),
+        "{:?}",
+        answer.body
+    );
+    assert!(
+        detail(answer).contains(words),
+        "expected '{words}' in {:?}",
+        answer.body
+    );
+    assert_eq!(answer.headers["content-type"], "application/problem+json");
+}
+
+/// Posts an order and waits until its supplier order is submitted; returns
+/// the supplier reference.
+fn submitted_reference(shop: &ShopClient, reference: &str) -> String {
+    let answer = shop.post_order(&order_json(reference, &["SKU-1"]));
+    assert_eq!(answer.status, 202, "{:?}", answer.body);
+    wait_for(
+        &format!("{reference} to be submitted"),
+        Duration::from_secs(30),
+        || {
+            let view = shop.order(reference);
+            view.body["supplier_orders"][0]["supplier_reference"]
+                .as_str()
+                .map(str::to_owned)
+        },
+    )
+}
+
+#[test]
+fn who_may_do_what_and_every_refusal_with_its_reason() {
+    let database = Database::new(Db::Sqlite);
+    let server = start(&database);
+    let base = server.base.clone();
+
+    // No credentials, a malformed header, an unknown token: 401.
+    let none = call(&base, "GET", "/v1/plugins", None, Vec::new());
+    assert_refused(&none, 401, "unauthorized", "Authorization: Bearer");
+    let basic = block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!("{base}/v1/plugins"))
+            .header("authorization", "Basic b3BzOnNlY3JldA==")
+            .send()
+            .await
+            .expect("answers");
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    });
+    assert_eq!(basic.0, 401);
+    assert!(basic.1.contains("not 'Bearer <token>'"), "{}", basic.1);
+    let unknown = call(
+        &base,
+        "GET",
+        "/v1/plugins",
+        Some("not-a-known-token-at-all"),
+        Vec::new(),
+    );
+    assert_refused(&unknown, 401, "unauthorized", "not one of this server's");
+
+    // A shop's signed credentials do not reach /v1/plugins, not even to upload.
+    let shop = server.shop();
+    let wasm = std::fs::read(components::SWAP_V2).expect("swap v2");
+    let signed = shop.send("POST", "/v1/plugins", &wasm);
+    assert_eq!(signed.status, 403, "{:?}", signed.body);
+    assert!(
+        detail(&signed).contains("shop's signed credentials"),
+        "{:?}",
+        signed.body
+    );
+
+    // What an upload refuses, each with its reason.
+    let cases: [(&str, Vec<u8>, u16, &str, &str); 5] = [
+        (
+            "text",
+            b"hello, I am not wasm".to_vec(),
+            422,
+            "not-a-component",
+            "not a WebAssembly component",
+        ),
+        (
+            "core module",
+            wat::parse_str("(module (func (export \"f\")))").expect("wat"),
+            422,
+            "not-a-component",
+            "build the plugin for wasm32-wasip2",
+        ),
+        (
+            "sockets",
+            wat::parse_str(r#"(component (import "wasi:sockets/tcp@0.2.6" (instance)))"#)
+                .expect("wat"),
+            422,
+            "forbidden-import",
+            "imports 'wasi:sockets/tcp@0.2.6'",
+        ),
+        (
+            "no contract",
+            wat::parse_str("(component)").expect("wat"),
+            422,
+            "contract-mismatch",
+            "does not export 'shopbridge:connector/plugin'",
+        ),
+        (
+            "too large",
+            vec![0u8; MAX_PLUGIN_BYTES + 10],
+            413,
+            "too-large",
+            "server.max_plugin_bytes",
+        ),
+    ];
+    for (what, bytes, status, slug, words) in cases {
+        let answer = call(&base, "POST", "/v1/plugins", Some(ACME_TOKEN), bytes);
+        assert_refused(&answer, status, slug, words);
+        eprintln!("{what}: refused as expected");
+    }
+    // The contract at another version: the plugin interface exported at 0.2.
+    let future = wat::parse_str(
+        r#"(component
+            (instance $empty)
+            (export "shopbridge:connector/plugin@0.2.0" (instance $empty))
+        )"#,
+    )
+    .expect("wat");
+    let answer = call(&base, "POST", "/v1/plugins", Some(ACME_TOKEN), future);
+    assert_refused(
+        &answer,
+        422,
+        "contract-mismatch",
+        "this host speaks shopbridge:connector@0.1.x",
+    );
+    let answer = call(
+        &base,
+        "POST",
+        "/v1/plugins",
+        Some(ACME_TOKEN),
+        b"{}".to_vec(),
+    );
+    assert_eq!(answer.status, 422, "{:?}", answer.body);
+    let json_body = block_on(async {
+        reqwest::Client::new()
+            .post(format!("{base}/v1/plugins"))
+            .bearer_auth(ACME_TOKEN)
+            .header("content-type", "application/json")
+            .body(wasm.clone())
+            .send()
+            .await
+            .expect("answers")
+            .status()
+            .as_u16()
+    });
+    assert_eq!(json_body, 415);
+
+    // acme uploads the hostile plugin: created, then the same bytes again: 200.
+    let created = upload(&base, ACME_TOKEN, components::HOSTILE);
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["name"], "hostile");
+    assert_eq!(created.body["version"], "0.1.0");
+    assert_eq!(created.body["uploader"], "acme");
+    let hostile_bytes = std::fs::read(components::HOSTILE).expect("hostile");
+    assert_eq!(created.body["sha256"], sha256_hex(&hostile_bytes));
+    assert_eq!(created.body["size"], hostile_bytes.len());
+    assert_eq!(created.body["metadata"]["name"], "hostile");
+    let again = upload(&base, ACME_TOKEN, components::HOSTILE);
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(again.body["sha256"], created.body["sha256"]);
+
+    // globex (token from the environment) uploads csv-wholesaler.
+    let globex = upload(&base, GLOBEX_TOKEN, components::CSV_WHOLESALER);
+    assert_eq!(globex.status, 201, "{:?}", globex.body);
+    assert_eq!(globex.body["uploader"], "globex");
+
+    // Each integrator sees only their own.
+    let list = call(&base, "GET", "/v1/plugins", Some(ACME_TOKEN), Vec::new());
+    assert_eq!(list.status, 200, "{:?}", list.body);
+    let names: Vec<&str> = list.body["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert_eq!(names, ["hostile"]);
+    let all = call(
+        &base,
+        "GET",
+        "/v1/plugins",
+        Some(OPERATOR_TOKEN),
+        Vec::new(),
+    );
+    assert_eq!(
+        all.body["versions"].as_array().map(Vec::len),
+        Some(2),
+        "{:?}",
+        all.body
+    );
+
+    // …and cannot read, upload over, or activate another's.
+    let theirs = call(
+        &base,
+        "GET",
+        "/v1/plugins/csv-wholesaler/versions",
+        Some(ACME_TOKEN),
+        Vec::new(),
+    );
+    assert_refused(&theirs, 403, "forbidden", "belongs to another integrator");
+    let mine = call(
+        &base,
+        "GET",
+        "/v1/plugins/hostile/versions",
+        Some(ACME_TOKEN),
+        Vec::new(),
+    );
+    assert_eq!(mine.status, 200, "{:?}", mine.body);
+    assert_eq!(mine.body["versions"][0]["version"], "0.1.0");
+    let over = upload(&base, GLOBEX_TOKEN, components::HOSTILE);
+    assert_refused(&over, 403, "forbidden", "belongs to another integrator");
+    let activate_theirs = call(
+        &base,
+        "POST",
+        "/v1/plugins/csv-wholesaler/versions/0.1.0/activate",
+        Some(ACME_TOKEN),
+        Vec::new(),
+    );
+    assert_refused(
+        &activate_theirs,
+        403,
+        "forbidden",
+        "belongs to another integrator",
+    );
+    // Not even their own: activation is the operators'.
+    let activate_own = call(
+        &base,
+        "POST",
+        "/v1/plugins/hostile/versions/0.1.0/activate",
+        Some(ACME_TOKEN),
+        Vec::new(),
+    );
+    assert_refused(&activate_own, 403, "forbidden", "for operators");
+    let unknown = call(
+        &base,
+        "GET",
+        "/v1/plugins/nothing-here/versions",
+        Some(OPERATOR_TOKEN),
+        Vec::new(),
+    );
+    assert_refused(&unknown, 404, "unknown-plugin", "no plugin 'nothing-here'");
+
+    // The operator: a version no binding runs cannot be activated.
+    let unused = call(
+        &base,
+        "POST",
+        "/v1/plugins/hostile/versions/0.1.0/activate",
+        Some(OPERATOR_TOKEN),
+        Vec::new(),
+    );
+    assert_refused(
+        &unused,
+        422,
+        "wrong-binding",
+        "no binding runs plugin 'hostile'",
+    );
+    let missing = activate(&base, "9.9.9", None);
+    assert_refused(&missing, 404, "unknown-version", "no version 9.9.9");
+    let nothing = rollback(&base);
+    assert_refused(
+        &nothing,
+        409,
+        "nothing-to-roll-back",
+        "no binding of plugin 'swap'",
+    );
+}
+
+#[test]
+fn a_rebuilt_version_with_other_bytes_is_a_conflict_and_the_cli_uploads() {
+    let database = Database::new(Db::Sqlite);
+    let server = start(&database);
+    let cli = |token: &str, path: &str| {
+        Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+            .args([
+                "plugin",
+                "upload",
+                "--server",
+                &server.base,
+                "--token",
+                token,
+                path,
+            ])
+            .env_remove("SHOPBRIDGE_TOKEN")
+            .output()
+            .expect("running shopbridge plugin upload")
+    };
+    let out = cli(OPERATOR_TOKEN, components::SWAP_V2);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uploaded: Value = serde_json::from_str(&stdout).expect("the version as JSON");
+    assert_eq!(uploaded["name"], "swap");
+    assert_eq!(uploaded["version"], "2.0.0");
+    assert_eq!(uploaded["uploader"], "ops");
+
+    // The same bytes again: fine, and said so.
+    let out = cli(OPERATOR_TOKEN, components::SWAP_V2);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already uploaded"));
+
+    // Other bytes declaring swap 2.0.0: a trailing custom section changes
+    // the bytes, not what the component is.
+    let mut rebuilt = std::fs::read(components::SWAP_V2).expect("swap v2");
+    rebuilt.extend_from_slice(&[0, 6, 5, b'n', b'o', b't', b'e', b'x']);
+    let path = std::env::temp_dir().join(format!("swap-rebuilt-{}.wasm", std::process::id()));
+    std::fs::write(&path, &rebuilt).expect("writing");
+    let out = cli(OPERATOR_TOKEN, path.to_str().expect("utf-8"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a conflicting upload was accepted");
+    assert!(stderr.contains("409"), "{stderr}");
+    assert!(
+        stderr.contains("swap 2.0.0 was already uploaded with other bytes"),
+        "{stderr}"
+    );
+    let direct = call(
+        &server.base,
+        "POST",
+        "/v1/plugins",
+        Some(OPERATOR_TOKEN),
+        rebuilt,
+    );
+    assert_refused(
+        &direct,
+        409,
+        "version-exists",
+        "give this build a new version",
+    );
+    let _ = std::fs::remove_file(&path);
+
+    // A refusal through the CLI carries the server's reason; a bad token too.
+    let out = cli(ACME_TOKEN, components::SWAP_V1);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("belongs to another integrator"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli("wrong-token-wrong-token", components::SWAP_V1);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+}
+
+fn upload_activate_rollback_and_restart_from_the_cache(db: Db) {
+    let database = Database::new(db);
+    let mut server = start(&database);
+    let shop = server.shop();
+
+    // The file's 1.0.0 serves first.
+    assert_eq!(running(&server.base)["version"], "1.0.0");
+    assert!(submitted_reference(&shop, "LC-1").starts_with("v1-"));
+
+    // Upload 2.0.0 and 1.0.0, activate 2.0.0 on the binding.
+    assert_eq!(
+        upload(&server.base, OPERATOR_TOKEN, components::SWAP_V2).status,
+        201
+    );
+    assert_eq!(
+        upload(&server.base, OPERATOR_TOKEN, components::SWAP_V1).status,
+        201
+    );
+    let versions = call(
+        &server.base,
+        "GET",
+        "/v1/plugins/swap/versions",
+        Some(OPERATOR_TOKEN),
+        Vec::new(),
+    );
+    let mut listed: Vec<&str> = versions.body["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|v| v["version"].as_str())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, ["1.0.0", "2.0.0"], "{:?}", versions.body);
+    let activated = activate(&server.base, "2.0.0", Some("swapped"));
+    assert_eq!(activated.status, 200, "{:?}", activated.body);
+    assert_eq!(activated.body["bindings"][0]["version"], "2.0.0");
+    assert_eq!(activated.body["bindings"][0]["previous"], "1.0.0");
+    assert_eq!(running(&server.base)["version"], "2.0.0");
+    assert!(submitted_reference(&shop, "LC-2").starts_with("v2-"));
+
+    // Roll back: 1.0.0 again; activate everywhere: 2.0.0 again.
+    let back = rollback(&server.base);
+    assert_eq!(back.status, 200, "{:?}", back.body);
+    assert_eq!(back.body["bindings"][0]["version"], "1.0.0");
+    assert!(submitted_reference(&shop, "LC-3").starts_with("v1-"));
+    assert_eq!(activate(&server.base, "2.0.0", None).status, 200);
+    assert!(submitted_reference(&shop, "LC-4").starts_with("v2-"));
+
+    // A restart runs 2.0.0 (the store's, over the file's 1.0.0), with the
+    // code compiled before: nothing is compiled again.
+    server.restart();
+    let after = running(&server.base);
+    assert_eq!(after["version"], "2.0.0", "{after}");
+    assert_eq!(after["loaded_from"], "cache", "{after}");
+    assert_eq!(
+        after["sha256"],
+        sha256_hex(&std::fs::read(components::SWAP_V2).expect("v2"))
+    );
+    assert!(server.shop().order("LC-4").status == 200);
+    assert!(submitted_reference(&server.shop(), "LC-5").starts_with("v2-"));
+    // And a rollback after the restart still knows the previous version.
+    assert_eq!(rollback(&server.base).status, 200);
+    assert_eq!(running(&server.base)["version"], "1.0.0");
+    assert_eq!(running(&server.base)["loaded_from"], "cache");
+}
+
+#[test]
+fn two_processes_on_one_postgres_switch_within_a_second() {
+    let database = Database::new(Db::Postgres);
+    let first = start(&database);
+    let second = start(&database);
+    assert_eq!(running(&second.base)["version"], "1.0.0");
+    assert_eq!(
+        upload(&first.base, OPERATOR_TOKEN, components::SWAP_V2).status,
+        201
+    );
+
+    for (version, act) in [("2.0.0", true), ("1.0.0", false), ("2.0.0", false)] {
+        let answer = if act {
+            activate(&first.base, version, None)
+        } else {
+            rollback(&first.base)
+        };
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        let switched = Instant::now();
+        // The first process switched before answering.
+        assert_eq!(running(&first.base)["version"], version);
+        wait_for(
+            &format!("the second process to run {version}"),
+            Duration::from_secs(5),
+            || (running(&second.base)["version"] == version).then_some(()),
+        );
+        let took = switched.elapsed();
+        assert!(
+            took < Duration::from_secs(1),
+            "the second process switched to {version} after {took:?}"
+        );
+        // The second process never compiled it: the first one's artefact.
+        if version == "2.0.0" {
+            assert_eq!(running(&second.base)["loaded_from"], "cache");
+        }
+    }
+    let reference = submitted_reference(&second.shop(), "PG-1");
+    assert!(reference.starts_with("v2-"), "{reference}");
+}
+
+/// While a load generator posts orders, the binding goes from 1.0.0 to
+/// 2.0.0 and back, again and again: no request fails, no order is lost,
+/// every order was placed by exactly one version, and both versions served.
+fn hot_swap_under_load_loses_no_order(db: Db) {
+    /// Orders sent: enough to span many swaps.
+    const ORDERS: usize = 300;
+    let database = Database::new(db);
+    let server = start(&database);
+    assert_eq!(
+        upload(&server.base, OPERATOR_TOKEN, components::SWAP_V2).status,
+        201
+    );
+    assert_eq!(
+        upload(&server.base, OPERATOR_TOKEN, components::SWAP_V1).status,
+        201
+    );
+
+    let done = Arc::new(AtomicBool::new(false));
+    let generator = {
+        let shop = server.shop();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut refused = Vec::new();
+            for i in 0..ORDERS {
+                let reference = format!("HS-{i}");
+                match shop.try_post_order(&order_json(&reference, &["SKU-1"])) {
+                    Some(a) if a.status == 202 => {}
+                    other => refused.push((reference, other.map(|a| a.status))),
+                }
+            }
+            done.store(true, Ordering::Relaxed);
+            refused
+        })
+    };
+    let mut swaps = 0;
+    while !done.load(Ordering::Relaxed) {
+        let answer = if swaps % 2 == 0 {
+            activate(&server.base, "2.0.0", Some("swapped"))
+        } else {
+            rollback(&server.base)
+        };
+        assert_eq!(answer.status, 200, "swap {swaps}: {:?}", answer.body);
+        swaps += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let refused = generator.join().expect("the load generator");
+    assert!(refused.is_empty(), "orders refused: {refused:?}");
+    assert!(swaps >= 6, "only {swaps} swaps happened during the load");
+
+    let shop = server.shop();
+    let mut by_version = [0usize; 2];
+    for i in 0..ORDERS {
+        let reference = format!("HS-{i}");
+        let supplier_reference = wait_for(
+            &format!("{reference} to be submitted"),
+            Duration::from_secs(60),
+            || {
+                let view = shop.order(&reference);
+                let so = &view.body["supplier_orders"][0];
+                assert!(so["last_error"].is_null(), "{reference}: {so}");
+                (so["state"] == "submitted").then(|| {
+                    so["supplier_reference"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+            },
+        );
+        let view = shop.order(&reference);
+        let submissions = view.body["supplier_orders"][0]["history"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .filter(|h| h["state"] == "submitted")
+            .count();
+        assert_eq!(submissions, 1, "{reference}: {:?}", view.body);
+        match supplier_reference.split_once('-') {
+            Some(("v1", _)) => by_version[0] += 1,
+            Some(("v2", _)) => by_version[1] += 1,
+            _ => panic!("{reference}: supplier reference {supplier_reference}"),
+        }
+    }
+    assert_eq!(by_version[0] + by_version[1], ORDERS);
+    assert!(
+        by_version[0] > 0 && by_version[1] > 0,
+        "both versions should have served during the swaps: {by_version:?}"
+    );
+    eprintln!("{swaps} swaps; orders by version 1 and 2: {by_version:?}");
+}
