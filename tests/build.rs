@@ -22,6 +22,7 @@ const GUESTS: [&[(&str, &str)]; 2] = [
         ("hostile", "HOSTILE"),
         ("swap-v1", "SWAP_V1"),
         ("swap-v2", "SWAP_V2"),
+        ("swap-v3", "SWAP_V3"),
     ],
     &[("minimal", "MINIMAL")],
 ];

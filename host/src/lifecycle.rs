@@ -149,6 +149,18 @@ pub enum ActivateError {
     /// No binding runs this plugin.
     #[error("no binding runs plugin '{0}'")]
     Unused(String),
+    /// The version failed the conformance suite (an operator may override).
+    #[error(
+        "plugin '{name}' {version} failed the conformance suite ({failures}); fix it and upload a new version, or activate with \"override\": true"
+    )]
+    Rejected {
+        /// The name.
+        name: String,
+        /// The version.
+        version: String,
+        /// What failed.
+        failures: String,
+    },
     /// Nothing was activated before.
     #[error("no binding of plugin '{0}' has a previous version to roll back to")]
     NothingToRollBack(String),
@@ -292,6 +304,14 @@ pub async fn upload(
             LoadError::Store(e) => UploadError::Store(e),
             LoadError::Compile(m) | LoadError::Missing { name: m, .. } => UploadError::Internal(m),
         })?;
+    let report = crate::conformance::run(&registry.runtime_arc(), &loaded.plugin).await;
+    let report_json =
+        serde_json::to_value(&report).map_err(|e| UploadError::Internal(format!("report: {e}")))?;
+    let state = if report.passed {
+        "accepted"
+    } else {
+        "rejected"
+    };
     let metadata = loaded.plugin.metadata();
     let metadata_json = serde_json::to_value(metadata)
         .map_err(|e| UploadError::Internal(format!("metadata: {e}")))?;
@@ -304,13 +324,19 @@ pub async fn upload(
                 bytes,
                 metadata: &metadata_json,
                 uploader: &principal.name,
+                state,
+                report: &report_json,
             },
             owner_check,
         )
         .await?;
     match outcome {
         VersionInsert::Created(v) => {
-            tracing::info!(plugin = %v.name, version = %v.version, sha256 = %v.sha256, uploader = %principal.name, "plugin version uploaded");
+            if report.passed {
+                tracing::info!(plugin = %v.name, version = %v.version, sha256 = %v.sha256, uploader = %principal.name, "plugin version uploaded");
+            } else {
+                tracing::warn!(plugin = %v.name, version = %v.version, sha256 = %v.sha256, uploader = %principal.name, failures = %report.failures(), "plugin version uploaded but rejected: it failed the conformance suite");
+            }
             Ok(Uploaded::Created(v))
         }
         VersionInsert::Existing(v) => Ok(Uploaded::Existing(v)),
@@ -399,10 +425,40 @@ pub async fn activate(
     name: &str,
     version: &str,
     binding: Option<&str>,
+    override_rejection: bool,
     by: &Principal,
 ) -> Result<Vec<ActivePlugin>, ActivateError> {
     let targets = targets(registry, name, binding)?;
     let stored = store.plugin_version(name, version).await?;
+    if let Some(v) = stored.as_ref().filter(|v| v.state == "rejected") {
+        let failures = v
+            .report
+            .as_ref()
+            .and_then(|r| r["cases"].as_array())
+            .map(|cases| {
+                cases
+                    .iter()
+                    .filter(|c| c["passed"] == false)
+                    .map(|c| {
+                        format!(
+                            "{}: {}",
+                            c["case"].as_str().unwrap_or("?"),
+                            c["outcome"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        if !override_rejection {
+            return Err(ActivateError::Rejected {
+                name: name.to_owned(),
+                version: version.to_owned(),
+                failures,
+            });
+        }
+        tracing::warn!(plugin = %name, %version, by = %by.name, %failures, "operator override: activating a version that failed the conformance suite");
+    }
     let configured = registry
         .configured(name)
         .is_some_and(|c| c.plugin.metadata().version == version);

@@ -255,6 +255,9 @@ struct Target {
     /// One binding; without it, every binding of the plugin.
     #[serde(default)]
     binding: Option<String>,
+    /// Activate a version that failed the conformance suite (logged).
+    #[serde(default, rename = "override")]
+    override_rejection: bool,
 }
 
 fn target(raw: &[u8]) -> Result<Target, Problem> {
@@ -272,6 +275,7 @@ fn activation_problem(uri: &Uri, who: &Principal, e: ActivateError) -> Problem {
             (StatusCode::UNPROCESSABLE_ENTITY, "wrong-binding")
         }
         ActivateError::NothingToRollBack(_) => (StatusCode::CONFLICT, "nothing-to-roll-back"),
+        ActivateError::Rejected { .. } => (StatusCode::CONFLICT, "rejected-version"),
         ActivateError::Load(_) => (StatusCode::UNPROCESSABLE_ENTITY, "plugin-failed"),
         ActivateError::Store(_) => return Problem::internal(e),
     };
@@ -296,6 +300,7 @@ pub(super) async fn post_activate(
         &name,
         &version,
         target.binding.as_deref(),
+        target.override_rejection,
         &who,
     )
     .await

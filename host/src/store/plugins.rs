@@ -24,8 +24,10 @@ pub struct PluginVersion {
     pub metadata: serde_json::Value,
     /// Who uploaded it.
     pub uploader: String,
-    /// `accepted`.
+    /// `accepted`, or `rejected` when it failed the conformance suite.
     pub state: String,
+    /// The conformance suite's report.
+    pub report: Option<serde_json::Value>,
     /// When, RFC 3339.
     pub uploaded_at: String,
 }
@@ -44,6 +46,10 @@ pub struct NewPluginVersion<'a> {
     pub metadata: &'a serde_json::Value,
     /// Who uploads it.
     pub uploader: &'a str,
+    /// `accepted` or `rejected`.
+    pub state: &'a str,
+    /// The conformance suite's report.
+    pub report: &'a serde_json::Value,
 }
 
 /// What storing a version did.
@@ -72,7 +78,7 @@ pub struct ActivePlugin {
     pub previous: Option<String>,
 }
 
-const VERSION_COLUMNS: &str = "v.name, v.version, v.sha256, b.size, v.metadata, v.uploader, v.state, v.uploaded_at \
+const VERSION_COLUMNS: &str = "v.name, v.version, v.sha256, b.size, v.metadata, v.uploader, v.state, v.uploaded_at, v.report \
      FROM plugin_versions v JOIN plugin_blobs b ON b.sha256 = v.sha256";
 
 impl Store {
@@ -196,15 +202,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO plugin_versions (name, version, sha256, metadata, uploader, state, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, 'accepted', $6)",
+            "INSERT INTO plugin_versions (name, version, sha256, metadata, uploader, state, uploaded_at, report) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(new.name)
         .bind(new.version)
         .bind(new.sha256)
         .bind(new.metadata.to_string())
         .bind(new.uploader)
+        .bind(new.state)
         .bind(now)
+        .bind(new.report.to_string())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -408,6 +416,7 @@ async fn bump_generation(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Resu
 
 fn version_from_row(row: &sqlx::any::AnyRow) -> Result<PluginVersion, StoreError> {
     let metadata: String = row.try_get(4)?;
+    let report: Option<String> = row.try_get(8)?;
     Ok(PluginVersion {
         name: row.try_get(0)?,
         version: row.try_get(1)?,
@@ -417,5 +426,9 @@ fn version_from_row(row: &sqlx::any::AnyRow) -> Result<PluginVersion, StoreError
         uploader: row.try_get(5)?,
         state: row.try_get(6)?,
         uploaded_at: rfc3339(row.try_get(7)?),
+        report: report
+            .map(|r| serde_json::from_str(&r))
+            .transpose()
+            .map_err(|e| corrupt("conformance report", e))?,
     })
 }

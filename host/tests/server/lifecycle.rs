@@ -733,3 +733,110 @@ fn hot_swap_under_load_loses_no_order(db: Db) {
     );
     eprintln!("{swaps} swaps; orders by version 1 and 2: {by_version:?}");
 }
+
+/// The case of a conformance report, by name.
+fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["cases"]
+        .as_array()
+        .and_then(|cases| cases.iter().find(|c| c["case"] == name))
+        .unwrap_or_else(|| panic!("no case '{name}' in {report}"))
+}
+
+#[test]
+fn every_upload_runs_the_conformance_suite_and_a_failing_version_needs_an_override() {
+    let database = Database::new(Db::Sqlite);
+    let server = start(&database);
+    let base = server.base.clone();
+
+    // Real connectors survive every case, each with an answer or a typed
+    // error, in their own time.
+    for (component, name) in [
+        (components::CSV_WHOLESALER, "csv-wholesaler"),
+        (components::GOOGLE_MERCHANT, "google-merchant"),
+    ] {
+        let uploaded = upload(&base, OPERATOR_TOKEN, component);
+        assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);
+        assert_eq!(uploaded.body["name"], name);
+        let report = &uploaded.body["report"];
+        assert_eq!(uploaded.body["state"], "accepted", "{report}");
+        assert_eq!(report["passed"], true, "{report}");
+        for feed_case in [
+            "empty feed",
+            "truncated feed",
+            "wrong format",
+            "entity bomb",
+            "1 MB description",
+            "odd Unicode",
+        ] {
+            let c = case(report, feed_case);
+            assert!(
+                c["outcome"] == "answer" || c["outcome"] == "typed-error",
+                "{name}: {c}"
+            );
+            assert!(
+                c["millis"].as_u64().is_some_and(|ms| ms < 5000),
+                "{name}: {c}"
+            );
+        }
+        let order_outcome = &case(report, "order with an unknown SKU")["outcome"];
+        if name == "google-merchant" {
+            assert_eq!(*order_outcome, "skipped", "{report}");
+        } else {
+            assert_eq!(*order_outcome, "typed-error", "{report}");
+        }
+    }
+
+    // swap 3.0.0 crashes on an incomplete address: stored, but rejected,
+    // with the report saying which case and how.
+    let rejected = upload(&base, OPERATOR_TOKEN, components::SWAP_V3);
+    assert_eq!(rejected.status, 201, "{:?}", rejected.body);
+    assert_eq!(rejected.body["state"], "rejected");
+    let report = &rejected.body["report"];
+    assert_eq!(report["passed"], false);
+    let crashed = case(report, "order with an incomplete address");
+    assert_eq!(crashed["outcome"], "trap", "{crashed}");
+    assert_eq!(crashed["passed"], false);
+    assert!(
+        crashed["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("plugin 'swap' crashed")),
+        "{crashed}"
+    );
+    assert_eq!(case(report, "order with an unknown SKU")["passed"], true);
+    assert_eq!(case(report, "empty feed")["outcome"], "skipped");
+    let listed = call(
+        &base,
+        "GET",
+        "/v1/plugins/swap/versions",
+        Some(OPERATOR_TOKEN),
+        Vec::new(),
+    );
+    assert_eq!(
+        listed.body["versions"][0]["state"], "rejected",
+        "{:?}",
+        listed.body
+    );
+
+    // It cannot be activated…
+    let refused = activate(&base, "3.0.0", Some("swapped"));
+    assert_refused(
+        &refused,
+        409,
+        "rejected-version",
+        "failed the conformance suite (order with an incomplete address: trap)",
+    );
+    assert_eq!(running(&base)["version"], "1.0.0");
+    // …unless an operator overrides, and then it runs.
+    let overridden = call(
+        &base,
+        "POST",
+        "/v1/plugins/swap/versions/3.0.0/activate",
+        Some(OPERATOR_TOKEN),
+        json!({ "binding": "swapped", "override": true })
+            .to_string()
+            .into_bytes(),
+    );
+    assert_eq!(overridden.status, 200, "{:?}", overridden.body);
+    assert_eq!(running(&base)["version"], "3.0.0");
+    assert!(submitted_reference(&server.shop(), "CF-1").starts_with("v3-"));
+}

@@ -1,5 +1,6 @@
-// The `swap` test plugin, shared by its two builds (`v1/`, `v2/`), which
-// differ only in `VERSION`: a hot-swap test tells from each supplier
+// The `swap` test plugin, shared by its builds (`v1/`, `v2/`, `v3/`), which
+// differ only in `VERSION` (and 3.0.0 crashes on an order whose address has
+// no first line, for the conformance suite): a hot-swap test tells from each supplier
 // reference (`v<major>-<idempotency key>`) which version placed the order.
 // It talks to no supplier; each submission takes a few milliseconds of
 // work so that swaps land while calls are in flight.
@@ -23,6 +24,9 @@ impl Connector for Swap {
     }
 
     fn submit_order(order: Order) -> Result<Submission, OrderError> {
+        if VERSION.starts_with("3.") && order.shipping_address.line1.is_empty() {
+            panic!("swap {VERSION} crashes on an address without a first line");
+        }
         // About a millisecond of work per call (not a sleep: no clock
         // import), so that some calls are in flight when a swap lands.
         let mut x: u64 = 1;
