@@ -91,7 +91,9 @@ pub enum UploadError {
     #[error("{0}")]
     Failed(String),
     /// The name belongs to another integrator.
-    #[error("the plugin name '{0}' belongs to another integrator; choose another name")]
+    #[error(
+        "the plugin name '{0}' belongs to another integrator or to the operators; choose another name"
+    )]
     NotOwner(String),
     /// The name and version exist with other bytes.
     #[error(
@@ -178,7 +180,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The engine's compatibility hash as a cache key: another wasmtime, target
-/// or setting gives another key.
+/// or setting gives another key. (`DefaultHasher` is fixed within a build of
+/// the host; should another Rust release change it, the key changes and the
+/// cache misses once: never a wrong hit, since wasmtime checks again.)
 fn engine_key(engine: &wasmtime::Engine) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -304,6 +308,15 @@ pub async fn upload(
             LoadError::Store(e) => UploadError::Store(e),
             LoadError::Compile(m) | LoadError::Missing { name: m, .. } => UploadError::Internal(m),
         })?;
+    let metadata = loaded.plugin.metadata();
+    // A name the configuration file runs is the operators' until uploaded
+    // by one of them: an integrator cannot claim it.
+    if owner_check.is_some()
+        && registry.configured(&metadata.name).is_some()
+        && store.plugin_owner(&metadata.name).await?.is_none()
+    {
+        return Err(UploadError::NotOwner(metadata.name.clone()));
+    }
     let report = crate::conformance::run(&registry.runtime_arc(), &loaded.plugin).await;
     let report_json =
         serde_json::to_value(&report).map_err(|e| UploadError::Internal(format!("report: {e}")))?;
@@ -312,7 +325,6 @@ pub async fn upload(
     } else {
         "rejected"
     };
-    let metadata = loaded.plugin.metadata();
     let metadata_json = serde_json::to_value(metadata)
         .map_err(|e| UploadError::Internal(format!("metadata: {e}")))?;
     let outcome = store

@@ -52,16 +52,10 @@ pub struct AppState {
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
-    // One byte over the cap, so that the handler can tell "too large" with
-    // the cap in its message.
-    let max_plugin = state.max_plugin_bytes.saturating_add(1);
     Router::new()
-        .route(
-            "/v1/plugins",
-            get(plugins::get_plugins).post(plugins::post_plugin).layer(
-                axum::extract::DefaultBodyLimit::max(max_plugin),
-            ),
-        )
+        // The upload reads its body itself, after authentication, up to
+        // `max_plugin_bytes`.
+        .route("/v1/plugins", get(plugins::get_plugins).post(plugins::post_plugin))
         .route("/v1/plugins/{name}/versions", get(plugins::get_versions))
         .route(
             "/v1/plugins/{name}/versions/{version}/activate",

@@ -114,30 +114,34 @@ fn operator_only(uri: &Uri, who: &Principal, what: &str) -> Result<(), Problem> 
     ))
 }
 
-/// `POST /v1/plugins`: the component's bytes.
+/// `POST /v1/plugins`: the component's bytes. The caller is authenticated
+/// before the body is read, and the body is read up to the cap only.
 pub(super) async fn post_plugin(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Result<Response, Problem> {
     let who = principal(&state, &uri, &headers)?;
     let limit = state.max_plugin_bytes;
-    let raw = raw.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            refuse(
-                &uri,
-                Some(&who.name),
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                format!(
-                    "the component is larger than the {limit} bytes this server accepts (server.max_plugin_bytes)"
-                ),
-            )
-        } else {
-            Problem::new(e.status(), "unreadable-body", e.body_text())
-        }
-    })?;
+    let too_large = || {
+        refuse(
+            &uri,
+            Some(&who.name),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!(
+                "the component is larger than the {limit} bytes this server accepts (server.max_plugin_bytes)"
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
     if let Some(kind) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -151,6 +155,10 @@ pub(super) async fn post_plugin(
             format!("send the component's bytes as application/wasm, not {kind}"),
         ));
     }
+    // Past the cap (a body without a length that runs over) or cut off.
+    let raw = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())?;
     let uploaded = lifecycle::upload(&state.store, &state.registry, &who, &raw, limit).await;
     let refused = |status, slug: &str, e: UploadError| {
         refuse(&uri, Some(&who.name), status, slug, e.to_string())

@@ -404,6 +404,9 @@ fn who_may_do_what_and_every_refusal_with_its_reason() {
     assert_eq!(mine.body["versions"][0]["version"], "0.1.0");
     let over = upload(&base, GLOBEX_TOKEN, components::HOSTILE);
     assert_refused(&over, 403, "forbidden", "belongs to another integrator");
+    // A name the configuration runs is the operators': no integrator claims it.
+    let claim = upload(&base, GLOBEX_TOKEN, components::SWAP_V2);
+    assert_refused(&claim, 403, "forbidden", "or to the operators");
     let activate_theirs = call(
         &base,
         "POST",
