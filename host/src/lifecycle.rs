@@ -12,7 +12,9 @@
 //!   a restart or another process deserializes it.
 //! - **Activation** ([`activate`], [`rollback`]): the store records the
 //!   binding's version and bumps a generation row; the process that
-//!   activated swaps at once, the others within [`POLL`] ([`watch`]).
+//!   activated swaps at once, the others within [`POLL`] ([`watch`]). A
+//!   restart runs the activated versions over the file's, unless the file
+//!   now binds another plugin: then the file wins.
 //!
 //! **Invariant:** only artefacts this host serialized are deserialized:
 //! they are written by [`load_bytes`] alone, after a successful compile,
@@ -298,6 +300,7 @@ pub async fn upload(
     }
     let loaded = load_bytes(Some(store), &registry.runtime_arc(), bytes)
         .await
+        .map(Arc::new)
         .map_err(|e| match e {
             LoadError::Plugin(PluginError::InvalidComponent(m)) => UploadError::NotComponent(m),
             LoadError::Plugin(PluginError::ForbiddenImport(m)) => UploadError::ForbiddenImport(m),
@@ -344,6 +347,8 @@ pub async fn upload(
         .await?;
     match outcome {
         VersionInsert::Created(v) => {
+            // Compiled once: an activation of this version reuses it.
+            registry.remember_version(&v.name, &v.version, loaded.clone());
             if report.passed {
                 tracing::info!(plugin = %v.name, version = %v.version, sha256 = %v.sha256, uploader = %principal.name, "plugin version uploaded");
             } else {
@@ -409,6 +414,12 @@ pub async fn apply_active(store: &Store, registry: &Registry) -> Result<usize, L
         let Some(binding) = registry.binding(&active.binding) else {
             continue;
         };
+        if binding.config.plugin != active.name {
+            // The file now binds another plugin: the file wins over an
+            // activation of the plugin it no longer names.
+            tracing::warn!(binding = %active.binding, activated = %active.name, configured = %binding.config.plugin, "the configuration binds another plugin than the one activated; the activation is ignored");
+            continue;
+        }
         let current = binding.loaded();
         let meta = current.plugin.metadata();
         if meta.name == active.name && meta.version == active.version {

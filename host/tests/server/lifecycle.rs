@@ -605,6 +605,22 @@ fn upload_activate_rollback_and_restart_from_the_cache(db: Db) {
     assert_eq!(rollback(&server.base).status, 200);
     assert_eq!(running(&server.base)["version"], "1.0.0");
     assert_eq!(running(&server.base)["loaded_from"], "cache");
+
+    // The file now binds another plugin: the file wins over the activation
+    // of the plugin it no longer names.
+    assert_eq!(activate(&server.base, "2.0.0", None).status, 200);
+    let text = std::fs::read_to_string(&server.config_path).expect("config");
+    let text = format!(
+        "{}\n[[plugins]]\nname = \"other\"\npath = \"{}\"\n",
+        text.replace("plugin = \"swap\"", "plugin = \"other\""),
+        components::HOSTILE
+    );
+    std::fs::write(&server.config_path, text).expect("config");
+    server.restart();
+    let now = running(&server.base);
+    assert_eq!(now["plugin"], "other", "{now}");
+    assert_eq!(now["version"], "0.1.0", "{now}");
+    assert!(submitted_reference(&server.shop(), "LC-6").starts_with("H-"));
 }
 
 #[test]
