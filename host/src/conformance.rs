@@ -2,15 +2,23 @@
 //! supplier: inputs a connector meets sooner or later (an empty feed, a
 //! truncated one, a feed in the wrong format, an entity bomb, a 1 MB
 //! description, odd Unicode, an order with an unknown SKU, one with an
-//! incomplete address). Each must give an answer or a typed error (a
-//! `FeedError`, an `OrderError`, rejected records): a trap, a deadline, the
-//! memory cap or the output cap fails the case.
+//! incomplete address, a supplier answering 500, one answering 429). Each
+//! must give an answer or a typed error (a `FeedError`, an `OrderError`,
+//! rejected records): a trap, a deadline, the memory cap or the output cap
+//! fails the case.
 //!
 //! Cases run with no settings and no network: an order case answers with
-//! the plugin's own configuration or network error, which is a typed answer.
-//! A capability the plugin does not declare skips its cases.
+//! the plugin's own configuration or network error, which is a typed
+//! answer. The two supplier cases start a loopback server answering every
+//! request with that status, give every setting whose name says `url` its
+//! address (the others without a default a placeholder) and let the plugin reach
+//! it. A capability the plugin does not declare skips its cases.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
 
 use serde::Serialize;
 
@@ -18,7 +26,7 @@ use crate::plugins::{CallOptions, Plugin};
 use crate::runtime::bindings::shopbridge::connector::types::{
     Address, Capability, Money, Order, OrderLine,
 };
-use crate::runtime::{Limits, PluginError, Runtime};
+use crate::runtime::{HostPattern, Limits, NetworkPolicy, PluginError, Runtime, Settings};
 
 /// Deadline of each call of the suite: a connector answers these inputs in
 /// milliseconds; 5 s calls a hang a hang without making an upload wait the
@@ -103,6 +111,18 @@ pub async fn run(runtime: &Runtime, plugin: &Plugin) -> Report {
         };
         cases.push(report(case, outcome, detail, started));
     }
+    for (case, status) in [
+        ("supplier answers 500", StatusCode::INTERNAL_SERVER_ERROR),
+        ("supplier answers 429", StatusCode::TOO_MANY_REQUESTS),
+    ] {
+        let started = Instant::now();
+        let (outcome, detail) = if orders {
+            supplier_case(runtime, plugin, status).await
+        } else {
+            ("skipped".into(), "no orders capability".into())
+        };
+        cases.push(report(case, outcome, detail, started));
+    }
     Report {
         passed: cases.iter().all(|c| c.passed),
         cases,
@@ -129,6 +149,120 @@ fn failure(e: PluginError) -> (String, String) {
         _ => "instantiate",
     };
     (outcome.into(), e.to_string())
+}
+
+/// Submits an order to a supplier that answers every request with `status`.
+async fn supplier_case(runtime: &Runtime, plugin: &Plugin, status: StatusCode) -> (String, String) {
+    let supplier = match Supplier::start(status).await {
+        Ok(s) => s,
+        Err(e) => return ("skipped".into(), format!("no loopback supplier: {e}")),
+    };
+    let settings = plugin
+        .metadata()
+        .settings
+        .iter()
+        .filter_map(|s| {
+            if s.name.to_ascii_lowercase().contains("url") {
+                Some((s.name.clone(), supplier.url.clone()))
+            } else if s.default_value.is_none() {
+                Some((s.name.clone(), "conformance".to_owned()))
+            } else {
+                None
+            }
+        })
+        .collect::<Vec<_>>();
+    let options = CallOptions {
+        settings: Settings::from_pairs(settings),
+        network: NetworkPolicy {
+            // The fake supplier's port only: nothing else on loopback.
+            allowed_hosts: vec![HostPattern::new(&supplier.authority)],
+            allow_private_network: true,
+        },
+        limits: Limits {
+            deadline: CASE_DEADLINE,
+            ..Limits::default()
+        },
+    };
+    let (_, order) = orders_cases().swap_remove(0);
+    let order = Order {
+        lines: vec![OrderLine {
+            sku: "SKU-1".into(),
+            ..order.lines[0].clone()
+        }],
+        ..order
+    };
+    let result = plugin.submit_order(runtime, &options, &order).await;
+    let requests = supplier.requests();
+    match result {
+        Ok(Ok(s)) => (
+            "answer".into(),
+            format!(
+                "submitted as {} after {requests} requests",
+                s.supplier_reference
+            ),
+        ),
+        Ok(Err(e)) => (
+            "typed-error".into(),
+            format!("{e:?} after {requests} requests"),
+        ),
+        Err(e) => failure(e),
+    }
+}
+
+/// A supplier on loopback that answers every request with one status.
+struct Supplier {
+    url: String,
+    /// `127.0.0.1:<port>`.
+    authority: String,
+    requests: Arc<AtomicUsize>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Supplier {
+    async fn start(status: StatusCode) -> std::io::Result<Supplier> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let authority = listener.local_addr()?.to_string();
+        let url = format!("http://{authority}");
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = requests.clone();
+        let router = axum::Router::new().fallback(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::Relaxed);
+                // One second: a plugin that honours it stays within its deadline.
+                (
+                    [("retry-after", "1")],
+                    (status, "conformance: the supplier is unwell"),
+                )
+            }
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Supplier {
+            url,
+            authority,
+            requests,
+            stop: Some(stop),
+        })
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Supplier {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 /// Pushes `feed` in chunks, then finishes.
@@ -222,6 +356,23 @@ fn feeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             .into_bytes(),
         ),
         ("odd Unicode", "application/xml", odd_feed),
+        // The same two in CSV, for the connectors that read CSV.
+        (
+            "1 MB description (CSV)",
+            "text/csv",
+            format!(
+                "sku;name;description;price;stock\nSKU-BIG;Big;\"{}\";12.50;3\n",
+                "lorem ipsum ".repeat((1 << 20) / 12)
+            )
+            .into_bytes(),
+        ),
+        ("odd Unicode (CSV)", "text/csv", {
+            let mut csv =
+                format!("sku;name;description;price;stock\nSKU-{odd};{odd};\"{odd}\n").into_bytes();
+            // Bytes that are not UTF-8, inside a quoted field.
+            csv.extend_from_slice(b"\xff\xfe\";12.50;3\n");
+            csv
+        }),
     ]
 }
 

@@ -46,7 +46,8 @@ impl HostPattern {
 /// What one plugin instance may reach.
 #[derive(Debug, Clone, Default)]
 pub struct NetworkPolicy {
-    /// Hosts the binding (operator) allows this plugin to reach.
+    /// Hosts the binding (operator) allows this plugin to reach; a pattern
+    /// `host:port` allows that port of the host only.
     pub allowed_hosts: Vec<HostPattern>,
     /// Whether private, loopback and link-local addresses may be reached.
     /// Off by default: a plugin must not probe the host's own network.
@@ -138,7 +139,11 @@ impl HttpCapability {
             None => return Err(Error::InvalidRequest("URL has no host".to_owned())),
         };
         let declared = self.declared.iter().any(|p| p.matches(&host));
-        let allowed = self.policy.allowed_hosts.iter().any(|p| p.matches(&host));
+        let allowed = allows(
+            &self.policy.allowed_hosts,
+            &host,
+            url.port_or_known_default(),
+        );
         if !declared || !allowed {
             let why = if declared {
                 "not allowed by the binding"
@@ -353,9 +358,29 @@ impl Resolve for PublicOnlyResolver {
     }
 }
 
+/// Whether a binding's patterns allow `host` on `port`: a pattern names a
+/// host (any port) or one port of a host (`127.0.0.1:8080`).
+fn allows(patterns: &[HostPattern], host: &str, port: Option<u16>) -> bool {
+    let with_port = port.map(|p| format!("{host}:{p}"));
+    patterns
+        .iter()
+        .any(|p| p.matches(host) || with_port.as_deref().is_some_and(|h| p.matches(h)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pattern_may_name_one_port() {
+        let only = [HostPattern::new("127.0.0.1:8080")];
+        assert!(allows(&only, "127.0.0.1", Some(8080)));
+        assert!(!allows(&only, "127.0.0.1", Some(5432)));
+        assert!(!allows(&only, "127.0.0.1", None));
+        let any_port = [HostPattern::new("127.0.0.1")];
+        assert!(allows(&any_port, "127.0.0.1", Some(5432)));
+        assert!(!allows(&any_port, "10.0.0.1", Some(80)));
+    }
 
     #[test]
     fn host_patterns() {

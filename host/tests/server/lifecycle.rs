@@ -786,6 +786,8 @@ fn every_upload_runs_the_conformance_suite_and_a_failing_version_needs_an_overri
             "entity bomb",
             "1 MB description",
             "odd Unicode",
+            "1 MB description (CSV)",
+            "odd Unicode (CSV)",
         ] {
             let c = case(report, feed_case);
             assert!(
@@ -800,8 +802,17 @@ fn every_upload_runs_the_conformance_suite_and_a_failing_version_needs_an_overri
         let order_outcome = &case(report, "order with an unknown SKU")["outcome"];
         if name == "google-merchant" {
             assert_eq!(*order_outcome, "skipped", "{report}");
+            assert_eq!(case(report, "supplier answers 500")["outcome"], "skipped");
         } else {
             assert_eq!(*order_outcome, "typed-error", "{report}");
+            // Its API base URL pointed at a loopback supplier that is unwell:
+            // it asked, and said so with a typed error.
+            for unwell in ["supplier answers 500", "supplier answers 429"] {
+                let c = case(report, unwell);
+                assert_eq!(c["outcome"], "typed-error", "{c}");
+                let detail = c["detail"].as_str().unwrap_or_default();
+                assert!(!detail.ends_with("after 0 requests"), "{c}");
+            }
         }
     }
 
