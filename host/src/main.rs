@@ -5,6 +5,7 @@
 //! shopbridge feed parse --plugin google_merchant.wasm feed.xml   # products as JSON lines
 //! shopbridge plugin inspect csv_wholesaler.wasm                 # metadata, capabilities, imports
 //! shopbridge plugin upload --server URL --token T plugin.wasm   # to a running server
+//! shopbridge plugin versions|activate|rollback --server URL --token T …
 //! ```
 
 use std::io::Write;
@@ -87,15 +88,57 @@ enum PluginCommand {
     /// Upload a component to a running server (`POST /v1/plugins`); prints
     /// the stored version as JSON, or the server's reason for refusing it.
     Upload {
-        /// The server, e.g. https://shopbridge.example.
-        #[arg(long, env = "SHOPBRIDGE_SERVER")]
-        server: String,
-        /// An operator's or integrator's token.
-        #[arg(long, env = "SHOPBRIDGE_TOKEN", hide_env_values = true)]
-        token: String,
+        #[command(flatten)]
+        api: ApiArgs,
         /// The component (.wasm).
         component: PathBuf,
     },
+    /// List a running server's plugin versions and what each binding runs;
+    /// with a name, that plugin's versions (with their conformance reports).
+    Versions {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// A plugin's name.
+        name: Option<String>,
+    },
+    /// Run a version on one binding, or on every binding of the plugin
+    /// (operators).
+    Activate {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The plugin's name.
+        name: String,
+        /// The version.
+        version: String,
+        /// Only this binding.
+        #[arg(long)]
+        binding: Option<String>,
+        /// Activate a version the conformance suite rejected (logged).
+        #[arg(long = "override")]
+        override_rejection: bool,
+    },
+    /// Return one binding, or every binding of the plugin, to its previous
+    /// version (operators).
+    Rollback {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The plugin's name.
+        name: String,
+        /// Only this binding.
+        #[arg(long)]
+        binding: Option<String>,
+    },
+}
+
+/// Where the server is and who calls it.
+#[derive(Args)]
+struct ApiArgs {
+    /// The server, e.g. https://shopbridge.example.
+    #[arg(long, env = "SHOPBRIDGE_SERVER")]
+    server: String,
+    /// An operator's or integrator's token.
+    #[arg(long, env = "SHOPBRIDGE_TOKEN", hide_env_values = true)]
+    token: String,
 }
 
 #[derive(Args)]
@@ -188,11 +231,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Plugin(PluginCommand::Inspect { component, json }) => {
                 inspect(component, json).await
             }
-            Command::Plugin(PluginCommand::Upload {
-                server,
-                token,
-                component,
-            }) => upload(server, token, component).await,
+            Command::Plugin(PluginCommand::Upload { api, component }) => {
+                upload(api, component).await
+            }
+            Command::Plugin(PluginCommand::Versions { api, name }) => {
+                let path = match name {
+                    Some(name) => format!("/v1/plugins/{name}/versions"),
+                    None => "/v1/plugins".to_owned(),
+                };
+                print_json(&plugin_api(&api, reqwest::Method::GET, &path, None).await?)
+            }
+            Command::Plugin(PluginCommand::Activate {
+                api,
+                name,
+                version,
+                binding,
+                override_rejection,
+            }) => {
+                let body =
+                    serde_json::json!({ "binding": binding, "override": override_rejection });
+                let path = format!("/v1/plugins/{name}/versions/{version}/activate");
+                print_json(&plugin_api(&api, reqwest::Method::POST, &path, Some(body)).await?)
+            }
+            Command::Plugin(PluginCommand::Rollback { api, name, binding }) => {
+                let body = serde_json::json!({ "binding": binding });
+                let path = format!("/v1/plugins/{name}/rollback");
+                print_json(&plugin_api(&api, reqwest::Method::POST, &path, Some(body)).await?)
+            }
         }
     })
 }
@@ -304,14 +369,53 @@ async fn catalog_sync(config: PathBuf, binding: String, kind: String) -> anyhow:
     }
 }
 
-async fn upload(server: String, token: String, component: PathBuf) -> anyhow::Result<()> {
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A JSON call to `/v1/plugins…`; a refusal becomes an error with the
+/// server's reason.
+async fn plugin_api(
+    api: &ApiArgs,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> anyhow::Result<serde_json::Value> {
+    let url = format!("{}{path}", api.server.trim_end_matches('/'));
+    let mut request = reqwest::Client::new()
+        .request(method.clone(), &url)
+        .bearer_auth(&api.token);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("{method} {url}"))?;
+    let status = response.status();
+    let text = response.text().await.context("reading the answer")?;
+    let body: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    if !status.is_success() {
+        let reason = body["detail"]
+            .as_str()
+            .map_or_else(|| body.to_string(), str::to_owned);
+        bail!("{method} {path} was refused ({status}): {reason}");
+    }
+    Ok(body)
+}
+
+async fn upload(api: ApiArgs, component: PathBuf) -> anyhow::Result<()> {
     let bytes = tokio::fs::read(&component)
         .await
         .with_context(|| format!("reading {}", component.display()))?;
-    let url = format!("{}/v1/plugins", server.trim_end_matches('/'));
+    let url = format!("{}/v1/plugins", api.server.trim_end_matches('/'));
     let response = reqwest::Client::new()
         .post(&url)
-        .bearer_auth(token)
+        .bearer_auth(&api.token)
         .header("content-type", "application/wasm")
         .body(bytes)
         .send()

@@ -539,6 +539,42 @@ fn a_rebuilt_version_with_other_bytes_is_a_conflict_and_the_cli_uploads() {
     let out = cli("wrong-token-wrong-token", components::SWAP_V1);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+
+    // Versions, activation and rollback from the command line.
+    let plugin = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+            .arg("plugin")
+            .args(args)
+            .args(["--server", &server.base, "--token", OPERATOR_TOKEN])
+            .output()
+            .expect("running shopbridge plugin");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (
+            out.status.success(),
+            serde_json::from_str::<Value>(&stdout).ok(),
+            stderr,
+        )
+    };
+    let (ok, listed, stderr) = plugin(&["versions", "swap"]);
+    assert!(ok, "{stderr}");
+    let listed = listed.expect("JSON");
+    assert_eq!(listed["versions"][0]["version"], "2.0.0", "{listed}");
+    assert_eq!(listed["bindings"][0]["version"], "1.0.0", "{listed}");
+    let (ok, activated, stderr) = plugin(&["activate", "swap", "2.0.0", "--binding", "swapped"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(activated.expect("JSON")["bindings"][0]["version"], "2.0.0");
+    assert_eq!(running(&server.base)["version"], "2.0.0");
+    let (ok, back, stderr) = plugin(&["rollback", "swap"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(back.expect("JSON")["bindings"][0]["version"], "1.0.0");
+    assert_eq!(running(&server.base)["version"], "1.0.0");
+    let (ok, _, stderr) = plugin(&["activate", "swap", "9.9.9"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("404") && stderr.contains("no version 9.9.9"),
+        "{stderr}"
+    );
 }
 
 fn upload_activate_rollback_and_restart_from_the_cache(db: Db) {
