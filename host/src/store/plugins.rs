@@ -201,9 +201,9 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO plugin_versions (name, version, sha256, metadata, uploader, state, uploaded_at, report) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name, version) DO NOTHING",
         )
         .bind(new.name)
         .bind(new.version)
@@ -214,12 +214,20 @@ impl Store {
         .bind(now)
         .bind(new.report.to_string())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
         tx.commit().await?;
         let version = self
             .plugin_version(new.name, new.version)
             .await?
             .ok_or_else(|| corrupt("plugin version", "vanished"))?;
+        // Another process stored this version between our read and write.
+        if inserted == 0 {
+            if version.sha256 != new.sha256 {
+                return Ok(VersionInsert::Conflict(version.sha256));
+            }
+            return Ok(VersionInsert::Existing(version));
+        }
         Ok(VersionInsert::Created(version))
     }
 

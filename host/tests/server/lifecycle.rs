@@ -742,10 +742,14 @@ fn hot_swap_under_load_loses_no_order(db: Db) {
         };
         assert_eq!(answer.status, 200, "swap {swaps}: {:?}", answer.body);
         swaps += 1;
+        // A swap every few orders (an order takes a few milliseconds to
+        // post), so that dispatches run on both sides of many swaps.
         std::thread::sleep(Duration::from_millis(20));
     }
     let refused = generator.join().expect("the load generator");
     assert!(refused.is_empty(), "orders refused: {refused:?}");
+    // At least three round trips v1 → v2 → v1 during the load (dozens in
+    // practice): otherwise the test proves nothing about swaps.
     assert!(swaps >= 6, "only {swaps} swaps happened during the load");
 
     let shop = server.shop();
