@@ -320,6 +320,18 @@ pub async fn upload(
     {
         return Err(UploadError::NotOwner(metadata.name.clone()));
     }
+    // The file's component is that name and version too: one version, one
+    // set of bytes.
+    if let Some(configured) = registry.configured(&metadata.name)
+        && configured.plugin.metadata().version == metadata.version
+        && configured.sha256 != sha256
+    {
+        return Err(UploadError::Conflict {
+            name: metadata.name.clone(),
+            version: metadata.version.clone(),
+            existing: configured.sha256.clone(),
+        });
+    }
     let report = crate::conformance::run(&registry.runtime_arc(), &loaded.plugin).await;
     let report_json =
         serde_json::to_value(&report).map_err(|e| UploadError::Internal(format!("report: {e}")))?;

@@ -461,6 +461,17 @@ fn who_may_do_what_and_every_refusal_with_its_reason() {
         "nothing-to-roll-back",
         "no binding of plugin 'swap'",
     );
+    // The file runs swap 1.0.0: other bytes calling themselves swap 1.0.0
+    // are a conflict, as for a stored version.
+    let mut rebuilt = std::fs::read(components::SWAP_V1).expect("swap v1");
+    rebuilt.extend_from_slice(&[0, 6, 5, b'o', b't', b'h', b'e', b'r']);
+    let answer = call(&base, "POST", "/v1/plugins", Some(OPERATOR_TOKEN), rebuilt);
+    assert_refused(
+        &answer,
+        409,
+        "version-exists",
+        "swap 1.0.0 was already uploaded",
+    );
 }
 
 #[test]
