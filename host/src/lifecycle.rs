@@ -432,9 +432,8 @@ pub async fn apply_active(store: &Store, registry: &Registry) -> Result<usize, L
             tracing::warn!(binding = %active.binding, activated = %active.name, configured = %binding.config.plugin, "the configuration binds another plugin than the one activated; the activation is ignored");
             continue;
         }
-        let current = binding.loaded();
-        let meta = current.plugin.metadata();
-        if meta.name == active.name && meta.version == active.version {
+        // Same plugin (checked above), same version: one set of bytes.
+        if binding.plugin().metadata().version == active.version {
             continue;
         }
         let loaded = resolve(store, registry, &active.name, &active.version).await?;
