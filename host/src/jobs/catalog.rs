@@ -2,7 +2,8 @@
 //! plugin, diff against what is stored, write only what changed, mark what
 //! disappeared from a full feed), and the schedules that start them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -10,14 +11,17 @@ use tokio::sync::mpsc;
 
 use super::Workers;
 use crate::catalog::rules::Rules;
-use crate::catalog::{changed_fields, content_hash, schedule};
+use crate::catalog::{Known, changed_fields, content_hash, schedule, sku_key};
 use crate::feed::{FeedSource, FeedStream, Fetched, Validators};
 use crate::registry::Binding;
-use crate::runtime::bindings::shopbridge::connector::types::FeedRecord;
+use crate::runtime::bindings::shopbridge::connector::types::{FeedRecord, Rejection};
 use crate::store::{CatalogWrite, Job, Store, StoreError, SyncCounts, SyncEnd, now_ms};
 
 /// Products written per transaction.
 const WRITE_BATCH: usize = 4000;
+/// SKUs given twice by one feed that a run keeps with its rejections: as
+/// many as the plugin's own rejections kept, enough to fix a feed by.
+const MAX_DUPLICATES_KEPT: usize = 100;
 /// How often a running sync reports progress, looks for a cancel request
 /// and extends its job's lease.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
@@ -185,6 +189,7 @@ impl Workers {
                     updated_fields: None,
                     rejections: None,
                     error: None,
+                    guest_memory_peak_bytes: None,
                     etag: conditional.etag,
                     last_modified: conditional.last_modified,
                 });
@@ -193,8 +198,8 @@ impl Workers {
             Err(e) => return Ok(failed(SyncCounts::default(), e.to_string())),
         };
 
-        let stored = self.store.catalog_hashes(&config.id).await?;
-        let mut seen: HashSet<String> = HashSet::with_capacity(stored.len());
+        let mut known = self.store.known_products(&config.id).await?;
+        let mut duplicates: Vec<Rejection> = Vec::new();
         let mut counts = SyncCounts::default();
         let mut creates: Vec<CatalogWrite> = Vec::new();
         let mut updates: Vec<CatalogWrite> = Vec::new();
@@ -245,14 +250,36 @@ impl Workers {
                     shop_data: view,
                     changed: String::new(),
                 };
-                let first_time = seen.insert(product.sku);
-                match stored.get(&write.sku) {
-                    Some((old, false)) if *old == hash && first_time => counts.unchanged += 1,
-                    Some(_) => {
-                        counts.updated += 1;
-                        updates.push(write);
+                match known.entry(sku_key(&write.sku)) {
+                    // A SKU the feed gave already: the first one stands
+                    // (one statement cannot write a row twice).
+                    Entry::Occupied(entry) if entry.get().seen => {
+                        counts.rejected += 1;
+                        if duplicates.len() < MAX_DUPLICATES_KEPT {
+                            duplicates.push(Rejection {
+                                sku: Some(write.sku),
+                                position: None,
+                                reason: "the feed gives this SKU again; the first one is kept"
+                                    .into(),
+                            });
+                        }
                     }
-                    None => {
+                    Entry::Occupied(mut entry) => {
+                        let stored = entry.get_mut();
+                        stored.seen = true;
+                        if stored.hash == hash && !stored.removed {
+                            counts.unchanged += 1;
+                        } else {
+                            counts.updated += 1;
+                            updates.push(write);
+                        }
+                    }
+                    Entry::Vacant(entry) => {
+                        entry.insert(Known {
+                            hash,
+                            removed: false,
+                            seen: true,
+                        });
                         counts.created += 1;
                         creates.push(write);
                     }
@@ -285,11 +312,12 @@ impl Workers {
         drop(to_writer);
         let fields = join(writing).await?;
         if full {
-            let gone: Vec<String> = stored
-                .iter()
-                .filter(|(sku, (_, removed))| !removed && !seen.contains(*sku))
-                .map(|(sku, _)| sku.clone())
-                .collect();
+            let gone = self
+                .store
+                .live_skus_where(&config.id, |sku| {
+                    known.get(&sku_key(sku)).is_some_and(|k| !k.seen)
+                })
+                .await?;
             counts.removed = gone.len() as i64;
             self.store
                 .mark_removed(&config.shop, &config.id, &gone)
@@ -303,8 +331,13 @@ impl Workers {
             state: "succeeded",
             counts,
             updated_fields: Some(json!(fields)),
-            rejections: Some(serde_json::to_value(&summary.rejections).unwrap_or(Value::Null)),
+            rejections: Some({
+                let mut rejections = summary.rejections.clone();
+                rejections.extend(duplicates);
+                serde_json::to_value(&rejections).unwrap_or(Value::Null)
+            }),
             error: None,
+            guest_memory_peak_bytes: Some(summary.guest_memory_peak_bytes as i64),
             etag: validators.etag,
             last_modified: validators.last_modified,
         })
@@ -369,6 +402,7 @@ fn failed(counts: SyncCounts, error: String) -> SyncEnd {
         updated_fields: None,
         rejections: None,
         error: Some(error),
+        guest_memory_peak_bytes: None,
         etag: None,
         last_modified: None,
     }

@@ -8,8 +8,11 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
+use futures_util::TryStreamExt;
+
 use super::events::rfc3339;
 use super::{JobKind, Store, StoreError, corrupt, jobs, now_ms};
+use crate::catalog::{Known, KnownProducts, sku_key};
 
 /// A product to write: new or changed.
 #[derive(Debug, Clone)]
@@ -58,6 +61,8 @@ pub struct SyncRun {
     pub rejections: Option<Value>,
     /// Why it failed.
     pub error: Option<String>,
+    /// The plugin's peak linear memory while parsing the feed.
+    pub guest_memory_peak_bytes: Option<i64>,
     /// When it was asked for.
     pub requested_at: String,
     /// When it started.
@@ -98,6 +103,8 @@ pub struct SyncEnd {
     pub rejections: Option<Value>,
     /// Why it failed.
     pub error: Option<String>,
+    /// The plugin's peak linear memory while parsing, when it parsed.
+    pub guest_memory_peak_bytes: Option<i64>,
     /// Validators of what was fetched.
     pub etag: Option<String>,
     /// Validators of what was fetched.
@@ -135,7 +142,7 @@ pub struct ChangePage {
 }
 
 const RUN_COLUMNS: &str = "id, binding, kind, state, created, updated, unchanged, removed, rejected, bytes, \
-     total_bytes, updated_fields, rejections, error, requested_at, started_at, finished_at";
+     total_bytes, updated_fields, rejections, error, requested_at, started_at, finished_at, guest_memory_peak";
 
 fn run_from_row(row: &sqlx::any::AnyRow) -> Result<SyncRun, StoreError> {
     let json = |text: Option<String>| -> Result<Option<Value>, StoreError> {
@@ -160,6 +167,7 @@ fn run_from_row(row: &sqlx::any::AnyRow) -> Result<SyncRun, StoreError> {
         requested_at: rfc3339(row.try_get(14)?),
         started_at: row.try_get::<Option<i64>, _>(15)?.map(rfc3339),
         finished_at: row.try_get::<Option<i64>, _>(16)?.map(rfc3339),
+        guest_memory_peak_bytes: row.try_get(17)?,
     })
 }
 
@@ -317,7 +325,7 @@ impl Store {
         sqlx::query(
             "UPDATE sync_runs SET state = $1, created = $2, updated = $3, unchanged = $4, removed = $5, rejected = $6, \
              bytes = $7, total_bytes = $8, updated_fields = $9, rejections = $10, error = $11, etag = $12, \
-             last_modified = $13, finished_at = $14 WHERE id = $15",
+             last_modified = $13, finished_at = $14, guest_memory_peak = $15 WHERE id = $16",
         )
         .bind(end.state)
         .bind(c.created)
@@ -333,6 +341,7 @@ impl Store {
         .bind(end.etag.clone())
         .bind(end.last_modified.clone())
         .bind(now_ms())
+        .bind(end.guest_memory_peak_bytes)
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -359,22 +368,48 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// The content hashes of a binding's live products, by SKU.
-    pub async fn catalog_hashes(
-        &self,
-        binding: &str,
-    ) -> Result<HashMap<String, (i64, bool)>, StoreError> {
-        let rows =
+    /// What a sync needs to know of a binding's stored products: their
+    /// content hashes, by [`SkuKey`]. Rows are streamed, never all held.
+    pub async fn known_products(&self, binding: &str) -> Result<KnownProducts, StoreError> {
+        let mut rows =
             sqlx::query("SELECT sku, hash, removed FROM catalog_products WHERE binding = $1")
                 .bind(binding)
-                .fetch_all(&self.pool)
-                .await?;
-        let mut hashes = HashMap::with_capacity(rows.len());
-        for row in rows {
+                .fetch(&self.pool);
+        let mut known = KnownProducts::new();
+        while let Some(row) = rows.try_next().await? {
+            let sku: &str = row.try_get(0)?;
             let removed: i64 = row.try_get(2)?;
-            hashes.insert(row.try_get(0)?, (row.try_get(1)?, removed != 0));
+            known.insert(
+                sku_key(sku),
+                Known {
+                    hash: row.try_get(1)?,
+                    removed: removed != 0,
+                    seen: false,
+                },
+            );
         }
-        Ok(hashes)
+        Ok(known)
+    }
+
+    /// The SKUs of a binding's live (not removed) products for which
+    /// `gone` is true, read by streaming.
+    pub async fn live_skus_where(
+        &self,
+        binding: &str,
+        gone: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut rows =
+            sqlx::query("SELECT sku FROM catalog_products WHERE binding = $1 AND removed = 0")
+                .bind(binding)
+                .fetch(&self.pool);
+        let mut skus = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            let sku: &str = row.try_get(0)?;
+            if gone(sku) {
+                skus.push(sku.to_owned());
+            }
+        }
+        Ok(skus)
     }
 
     /// The stored products of these SKUs (to tell which fields changed).

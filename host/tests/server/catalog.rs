@@ -24,11 +24,12 @@ BB-3;Plateau;Bois&Co;Maison > Salon;8,00;20;12;\n\
 ;Sans référence;Acme;Maison;1,00;20;1;\n";
 
 /// The second version adds the supplier's public price (PVC), its
-/// minimum advertised price, to BB-1.
+/// minimum advertised price, to BB-1, and gives BB-1 twice.
 const SECOND: &str = "Référence;Désignation;Marque;Catégorie;Prix HT;PVC;TVA;Stock;Délai\n\
 BB-1;Théière fonte;Acme;Maison > Cuisine;11,00;24,00;20;5;\n\
 BB-2;Tasse;Acme;Maison > Cuisine;2,50;;20;0;6\n\
-BB-5;Sous-verre;Bois&Co;Maison > Salon;1,20;;20;40;\n";
+BB-5;Sous-verre;Bois&Co;Maison > Salon;1,20;;20;40;\n\
+BB-1;Théière fonte (doublon);Acme;Maison > Cuisine;99,00;;20;5;\n";
 
 /// A supplier's feed endpoint: serves the current version with an ETag and
 /// answers 304 to a request that already has it.
@@ -184,6 +185,9 @@ fn a_feed_is_synced_diffed_priced_and_read_by_cursor(db: Db) {
     assert_eq!(run["state"], "succeeded", "{run}");
     assert_eq!(counts(&run), [3, 0, 0, 0, 1], "{run}");
     assert!(run["bytes"].as_i64().unwrap_or(0) > 100, "{run}");
+    // The parser's footprint is recorded: some memory, far under the cap.
+    let guest = run["guest_memory_peak_bytes"].as_i64().unwrap_or(0);
+    assert!(guest > 0 && guest < 8 << 20, "{run}");
 
     let (first, cursor) = changes(&shop, 0, 100);
     let by_sku: BTreeMap<&str, &Value> = first
@@ -215,8 +219,15 @@ fn a_feed_is_synced_diffed_priced_and_read_by_cursor(db: Db) {
     feed.set(SECOND);
     let run = sync_and_wait(&shop);
     assert_eq!(run["state"], "succeeded", "{run}");
-    assert_eq!(counts(&run), [1, 1, 1, 1, 0], "{run}");
+    // The second BB-1 is rejected: the first one stands (11.00, not 99.00).
+    assert_eq!(counts(&run), [1, 1, 1, 1, 1], "{run}");
     assert_eq!(run["updated_fields"]["wholesale_price"], 1, "{run}");
+    assert!(
+        run["rejections"].as_array().is_some_and(|r| r.iter().any(
+            |r| r["sku"] == "BB-1" && r["reason"].as_str().is_some_and(|t| t.contains("again"))
+        )),
+        "{run}"
+    );
 
     // Read by pages of two: every change exactly once.
     let mut seen = Vec::new();
