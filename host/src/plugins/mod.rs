@@ -97,7 +97,8 @@ impl Plugin {
                 "not a WebAssembly component (a core module or another file?); build the plugin for wasm32-wasip2".into(),
             ));
         }
-        Component::new(engine, bytes).map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))
+        crate::runtime::compile_component(engine, bytes)
+            .map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))
     }
 
     /// Checks a compiled component against the contract, then reads its

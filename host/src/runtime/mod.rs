@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 pub use error::PluginError;
@@ -234,6 +234,47 @@ fn engine_config(config: &RuntimeConfig) -> Config {
     }
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     c
+}
+
+/// Compiles a component for `engine` on a throwaway engine of the same
+/// settings, then loads the machine code into `engine`.
+///
+/// Why not `Component::new(engine, …)`: an engine keeps Cranelift's
+/// compilation contexts for reuse, sized by the largest function it ever
+/// compiled, and glibc keeps what the compiling threads freed in their
+/// arenas. Compiling one feed parser that way left a server idling at
+/// ~230 MiB resident instead of ~20 (measured); with the compiler dropped
+/// and the freed pages handed back, the idle server stays small.
+pub fn compile_component(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Component> {
+    let mut config = engine.config().clone();
+    // The compiler's settings, tunables and features make the artefact
+    // compatible; the instance allocator does not enter into it.
+    config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+    let artefact = Engine::new(&config)?.precompile_component(bytes)?;
+    release_freed_memory();
+    load_own_artefact(engine, &artefact)
+}
+
+/// Loads machine code that [`compile_component`] produced just now.
+#[allow(unsafe_code)]
+fn load_own_artefact(engine: &Engine, artefact: &[u8]) -> wasmtime::Result<Component> {
+    // SAFETY: wasmtime runs deserialized code as it is, so it must come from
+    // a trusted compiler: these bytes were produced in this process, a
+    // moment ago, by wasmtime's own compiler with this engine's settings
+    // (wasmtime still checks that the settings match).
+    unsafe { Component::deserialize(engine, artefact) }
+}
+
+/// Gives back to the system the pages the allocator holds free (glibc keeps
+/// what each thread freed in that thread's arena).
+#[allow(unsafe_code)]
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only hands free pages of the allocator's arenas
+    // back to the kernel; no live allocation is touched.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn engine_error(e: wasmtime::Error) -> PluginError {
