@@ -108,9 +108,14 @@ pricing = {{ markup_percent = 30.0, add_vat = true, ending_cents = 99 }}
 }
 
 fn sync_and_wait(shop: &ShopClient) -> Value {
+    sync_binding(shop, "bigbuy")
+}
+
+/// Asks for a full sync of `binding` now and waits for its end.
+fn sync_binding(shop: &ShopClient, binding: &str) -> Value {
     let started = shop.send(
         "POST",
-        "/v1/shops/demo/bindings/bigbuy/syncs",
+        &format!("/v1/shops/demo/bindings/{binding}/syncs"),
         br#"{"kind":"full"}"#,
     );
     assert_eq!(started.status, 202, "{:?}", started.body);
@@ -118,7 +123,7 @@ fn sync_and_wait(shop: &ShopClient) -> Value {
     wait_for("the sync to end", Duration::from_secs(30), || {
         let run = shop.send(
             "GET",
-            &format!("/v1/shops/demo/bindings/bigbuy/syncs/{id}"),
+            &format!("/v1/shops/demo/bindings/{binding}/syncs/{id}"),
             b"",
         );
         let state = run.body["state"].as_str().unwrap_or_default().to_owned();
@@ -162,6 +167,133 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(a_feed_is_synced_diffed_priced_and_read_by_cursor);
+
+mod feeds {
+    use super::{Db, real_generated_truncated_and_hostile_feeds_over_http};
+    on_both_databases!(real_generated_truncated_and_hostile_feeds_over_http);
+}
+
+/// Merchant feeds served over HTTP, one binding each, synced through the
+/// `google-merchant` plugin: the project's fixtures and the real ones of
+/// `../shared/fixtures` (when present: said loudly otherwise) with their
+/// exact counts, a generated feed synced twice (nothing written the second
+/// time), the same feed cut in the middle, and an entity bomb.
+fn real_generated_truncated_and_hostile_feeds_over_http(db: Db) {
+    let (generated, items) = shopbridge_tests::feedgen::merchant_feed(2 << 20);
+    let truncated = generated[..generated.len() / 2].to_vec();
+    let bomb = br#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>A</g:id><g:title>&lol2;</g:title></item></channel></rss>"#;
+    let project = |name: &str| {
+        std::fs::read(format!(
+            "{}/../plugins/google-merchant/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("the project's fixture")
+    };
+    // (binding, feed, expected [created, updated, unchanged, removed, rejected])
+    let mut feeds: Vec<(&str, Vec<u8>, Option<[i64; 5]>)> = vec![
+        ("rss", project("merchant-rss.xml"), Some([5, 0, 0, 0, 5])),
+        ("atom", project("merchant-atom.xml"), Some([2, 0, 0, 0, 1])),
+        ("generated", generated, Some([items as i64, 0, 0, 0, 0])),
+        ("truncated", truncated, None),
+        ("bomb", bomb.to_vec(), None),
+    ];
+    if let Some(shared) = shopbridge_tests::shared_fixtures() {
+        let read = |name: &str| std::fs::read(shared.join(name)).expect("a shared fixture");
+        feeds.push((
+            "shared-rss",
+            read("xml/google-base-rss-products2.xml"),
+            Some([2, 0, 0, 0, 0]),
+        ));
+        // Its two entries share one id: the second is rejected as a
+        // duplicate (written twice, PostgreSQL would refuse the batch).
+        feeds.push((
+            "shared-atom",
+            read("xml/google-base-atom-products.xml"),
+            Some([1, 0, 0, 0, 1]),
+        ));
+    }
+    let mut router = Router::new();
+    for (binding, body, _) in &feeds {
+        let body = axum::body::Bytes::from(body.clone());
+        router = router.route(
+            &format!("/{binding}.xml"),
+            get(move || async move { body.clone() }),
+        );
+    }
+    let feed_server = LoopbackServer::start(router);
+
+    let database = Database::new(db);
+    let mut config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+database = "{}"
+
+[[plugins]]
+name = "google-merchant"
+path = "{}"
+
+[[shops]]
+id = "{SHOP}"
+key_id = "{KEY_ID}"
+secret = "{SECRET}"
+"#,
+        database.url,
+        components::GOOGLE_MERCHANT,
+    );
+    for (binding, _, _) in &feeds {
+        config.push_str(&format!(
+            r#"
+[[bindings]]
+id = "{binding}"
+shop = "{SHOP}"
+plugin = "google-merchant"
+allow_hosts = ["127.0.0.1"]
+allow_private_network = true
+
+[bindings.catalog]
+feed_url = "{}"
+"#,
+            feed_server.url(&format!("/{binding}.xml"))
+        ));
+    }
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-feeds-{}-{db:?}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, config).expect("config");
+    let server = Server::start_with_file(path);
+    let shop = server.shop();
+
+    for (binding, _, expected) in &feeds {
+        let run = sync_binding(&shop, binding);
+        match expected {
+            Some(expected) => {
+                assert_eq!(run["state"], "succeeded", "{binding}: {run}");
+                assert_eq!(&counts(&run), expected, "{binding}: {run}");
+            }
+            None => {
+                assert_eq!(run["state"], "failed", "{binding}: {run}");
+                assert!(
+                    run["error"].as_str().is_some_and(|e| !e.is_empty()),
+                    "{binding}: {run}"
+                );
+            }
+        }
+    }
+    // The bomb expanded nothing into the catalog.
+    assert_eq!(
+        shop.send("GET", "/v1/shops/demo/catalog/products/A", b"")
+            .status,
+        404
+    );
+    // The generated feed again (no validators): parsed, nothing written.
+    let again = sync_binding(&shop, "generated");
+    assert_eq!(again["state"], "succeeded", "{again}");
+    assert_eq!(counts(&again), [0, 0, items as i64, 0, 0], "{again}");
+}
 
 fn a_feed_is_synced_diffed_priced_and_read_by_cursor(db: Db) {
     let database = Database::new(db);
