@@ -173,6 +173,10 @@ mod feeds {
     on_both_databases!(real_generated_truncated_and_hostile_feeds_over_http);
 }
 
+/// A binding, its feed, and the counts its sync gives (created, updated,
+/// unchanged, removed, rejected), or `None` when the sync must fail.
+type FeedCase = (&'static str, Vec<u8>, Option<[i64; 5]>);
+
 /// Merchant feeds served over HTTP, one binding each, synced through the
 /// `google-merchant` plugin: the project's fixtures and the real ones of
 /// `../shared/fixtures` (when present: said loudly otherwise) with their
@@ -191,8 +195,7 @@ fn real_generated_truncated_and_hostile_feeds_over_http(db: Db) {
         ))
         .expect("the project's fixture")
     };
-    // (binding, feed, expected [created, updated, unchanged, removed, rejected])
-    let mut feeds: Vec<(&str, Vec<u8>, Option<[i64; 5]>)> = vec![
+    let mut feeds: Vec<FeedCase> = vec![
         ("rss", project("merchant-rss.xml"), Some([5, 0, 0, 0, 5])),
         ("atom", project("merchant-atom.xml"), Some([2, 0, 0, 0, 1])),
         ("generated", generated, Some([items as i64, 0, 0, 0, 0])),
