@@ -181,10 +181,17 @@ type FeedCase = (&'static str, Vec<u8>, Option<[i64; 5]>);
 /// `google-merchant` plugin: the project's fixtures and the real ones of
 /// `../shared/fixtures` (when present: said loudly otherwise) with their
 /// exact counts, a generated feed synced twice (nothing written the second
-/// time), the same feed cut in the middle, and an entity bomb.
+/// time), the same feed gzip-compressed, cut in the middle, and an entity
+/// bomb.
 fn real_generated_truncated_and_hostile_feeds_over_http(db: Db) {
     let (generated, items) = shopbridge_tests::feedgen::merchant_feed(2 << 20);
     let truncated = generated[..generated.len() / 2].to_vec();
+    let gzipped = {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&generated).expect("gzip");
+        encoder.finish().expect("gzip")
+    };
     let bomb = br#"<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
 <rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>A</g:id><g:title>&lol2;</g:title></item></channel></rss>"#;
@@ -199,6 +206,7 @@ fn real_generated_truncated_and_hostile_feeds_over_http(db: Db) {
         ("rss", project("merchant-rss.xml"), Some([5, 0, 0, 0, 5])),
         ("atom", project("merchant-atom.xml"), Some([2, 0, 0, 0, 1])),
         ("generated", generated, Some([items as i64, 0, 0, 0, 0])),
+        ("gzipped", gzipped, Some([items as i64, 0, 0, 0, 0])),
         ("truncated", truncated, None),
         ("bomb", bomb.to_vec(), None),
     ];
@@ -220,9 +228,15 @@ fn real_generated_truncated_and_hostile_feeds_over_http(db: Db) {
     let mut router = Router::new();
     for (binding, body, _) in &feeds {
         let body = axum::body::Bytes::from(body.clone());
+        // The gzipped one says so, as a web server compressing it would.
+        let encoding = if *binding == "gzipped" {
+            "gzip"
+        } else {
+            "identity"
+        };
         router = router.route(
             &format!("/{binding}.xml"),
-            get(move || async move { body.clone() }),
+            get(move || async move { ([(header::CONTENT_ENCODING, encoding)], body.clone()) }),
         );
     }
     let feed_server = LoopbackServer::start(router);
