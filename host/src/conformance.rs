@@ -177,6 +177,7 @@ async fn supplier_case(runtime: &Runtime, plugin: &Plugin, status: StatusCode) -
             // The fake supplier's port only: nothing else on loopback.
             allowed_hosts: vec![HostPattern::new(&supplier.authority)],
             allow_private_network: true,
+            ..NetworkPolicy::default()
         },
         limits: Limits {
             deadline: CASE_DEADLINE,

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod config;
 pub mod conformance;
 pub mod feed;
+pub mod fixtures;
 pub mod jobs;
 pub mod lifecycle;
 pub mod metrics;

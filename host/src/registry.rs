@@ -163,6 +163,7 @@ impl Registry {
                                 .map(|h| HostPattern::new(h))
                                 .collect(),
                             allow_private_network: b.allow_private_network,
+                            ..NetworkPolicy::default()
                         },
                         limits: Default::default(),
                     },

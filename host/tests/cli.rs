@@ -380,3 +380,210 @@ fn a_hostile_or_broken_feed_fails_the_sync_with_a_reason() {
         text(&out.stderr)
     );
 }
+
+/// A copy of the csv-wholesaler's example fixture set, to change freely.
+fn fixture_copy(name: &str) -> PathBuf {
+    let from = project_fixture("plugins/csv-wholesaler/fixtures");
+    let dir = std::env::temp_dir().join(format!(
+        "shopbridge-cli-{}-fixtures-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("cases")).expect("fixture dir");
+    std::fs::copy(from.join("settings.json"), dir.join("settings.json")).expect("settings");
+    for entry in std::fs::read_dir(from.join("cases")).expect("cases") {
+        let path = entry.expect("entry").path();
+        let file = path.file_name().expect("file name");
+        std::fs::copy(&path, dir.join("cases").join(file)).expect("copying a case");
+    }
+    dir
+}
+
+fn read_case(dir: &std::path::Path, case: &str) -> serde_json::Value {
+    let path = dir.join("cases").join(format!("{case}.json"));
+    serde_json::from_slice(&std::fs::read(path).expect("case file")).expect("case JSON")
+}
+
+fn write_case(dir: &std::path::Path, case: &str, value: &serde_json::Value) {
+    let path = dir.join("cases").join(format!("{case}.json"));
+    std::fs::write(path, value.to_string()).expect("writing the case");
+}
+
+#[test]
+fn plugin_test_passes_the_example_fixtures_and_reports_each_case() {
+    let dir = fixture_copy("pass");
+    let out = shopbridge(&[
+        "plugin",
+        "test",
+        components::CSV_WHOLESALER,
+        "--fixtures",
+        dir.to_str().expect("UTF-8 path"),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["passed"], true, "{report}");
+    let cases = report["cases"].as_array().expect("cases");
+    let names: Vec<&str> = cases.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["01-feed", "02-order", "03-unknown-sku", "04-status"]
+    );
+    // The feed makes no request; each order and the status poll make one,
+    // answered from the recording.
+    let calls: Vec<u64> = cases
+        .iter()
+        .filter_map(|c| c["http_calls"].as_u64())
+        .collect();
+    assert_eq!(calls, [0, 1, 1, 1], "{report}");
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["memory_peak_bytes"].as_u64() > Some(0)),
+        "{report}"
+    );
+}
+
+#[test]
+fn plugin_test_fails_a_wrong_expectation_with_the_field_and_an_unrecorded_request() {
+    let dir = fixture_copy("wrong");
+    let mut feed = read_case(&dir, "01-feed");
+    feed["expected"]["products"][0]["stock_quantity"] = serde_json::json!(13);
+    write_case(&dir, "01-feed", &feed);
+    let mut order = read_case(&dir, "02-order");
+    order["order"]["lines"][0]["quantity"] = serde_json::json!(3);
+    write_case(&dir, "02-order", &order);
+
+    let out = shopbridge(&[
+        "plugin",
+        "test",
+        components::CSV_WHOLESALER,
+        "--fixtures",
+        dir.to_str().expect("UTF-8 path"),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(
+        !out.status.success(),
+        "a failing case fails the command: {stdout}"
+    );
+    assert!(
+        stdout.contains("FAIL 01-feed")
+            && stdout.contains("$.products[0].stock_quantity: expected 13, got 12"),
+        "{stdout}"
+    );
+    // Only the differing field is listed.
+    assert!(!stdout.contains("$.products[0].sku"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL 02-order")
+            && stdout
+                .contains("no recording for POST http://127.0.0.1:8090/rest/order/create.json"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("PASS 04-status"), "{stdout}");
+    assert!(
+        text(&out.stderr).contains("2 of 4 fixture cases failed"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn plugin_test_records_against_a_sandbox_then_replays_with_it_gone() {
+    use shopbridge_tests::fakes::wholesaler::FakeWholesaler;
+    let dir = fixture_copy("record");
+    let committed: Vec<serde_json::Value> = ["01-feed", "02-order", "03-unknown-sku", "04-status"]
+        .iter()
+        .map(|c| read_case(&dir, c)["expected"].clone())
+        .collect();
+    for case in ["01-feed", "02-order", "03-unknown-sku", "04-status"] {
+        let mut value = read_case(&dir, case);
+        let map = value.as_object_mut().expect("a case is an object");
+        map.remove("exchanges");
+        map.remove("expected");
+        write_case(&dir, case, &value);
+    }
+    let fixtures = dir.to_str().expect("UTF-8 path").to_owned();
+    let supplier = FakeWholesaler::start("sandbox-key");
+    let url = supplier.base_url();
+    let authority = url.trim_start_matches("http://").to_owned();
+    let out = shopbridge(&[
+        "plugin",
+        "test",
+        components::CSV_WHOLESALER,
+        "--fixtures",
+        &fixtures,
+        "--record",
+        "--settings",
+        &format!("api-base-url={url}"),
+        "--settings",
+        "api-key=sandbox-key",
+        "--allow-host",
+        &authority,
+        "--allow-private-network",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // Both orders (the second refused for its unknown SKU) reached the sandbox once each.
+    assert_eq!(supplier.create_attempts(), 2);
+    drop(supplier);
+    let settings = std::fs::read_to_string(dir.join("settings.json")).expect("settings");
+    assert!(
+        !settings.contains("sandbox-key"),
+        "a secret is not written: {settings}"
+    );
+
+    // Move the recordings to a port where nothing listens (bound, then
+    // closed): the replay still passes, so it reached no network.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .to_string();
+    for entry in std::fs::read_dir(dir.join("cases")).expect("cases") {
+        let path = entry.expect("entry").path();
+        let content = std::fs::read_to_string(&path).expect("case");
+        std::fs::write(&path, content.replace(&authority, &closed)).expect("rewriting");
+    }
+    std::fs::write(
+        dir.join("settings.json"),
+        settings.replace(&authority, &closed),
+    )
+    .expect("rewriting the settings");
+    assert!(
+        std::net::TcpStream::connect(&closed).is_err(),
+        "{closed} answers"
+    );
+    let out = shopbridge(&[
+        "plugin",
+        "test",
+        components::CSV_WHOLESALER,
+        "--fixtures",
+        &fixtures,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("4 cases, 4 passed, 0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The same answers as the committed example (recorded against the demo supplier).
+    for (case, expected) in ["01-feed", "02-order", "03-unknown-sku", "04-status"]
+        .iter()
+        .zip(&committed)
+    {
+        assert_eq!(&read_case(&dir, case)["expected"], expected, "{case}");
+    }
+}

@@ -403,7 +403,7 @@ fn bench(args: &[String]) -> Result<(), String> {
     // The host's load test lives beside the binary it starts; the plugin
     // benchmarks live with the test components.
     match args.first().map(String::as_str) {
-        Some(name @ ("order_hook" | "catalog_sync")) => {
+        Some(name @ ("order_hook" | "catalog_sync" | "plugin_lifecycle")) => {
             command.args(["bench", "-p", "shopbridge", "--bench", name])
         }
         Some(name) => command.args(["bench", "-p", "shopbridge-tests", "--bench", name]),

@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
             post(plugins::post_activate),
         )
         .route("/v1/plugins/{name}/rollback", post(plugins::post_rollback))
+        .route(
+            "/v1/plugins/{name}/versions/{version}/tests",
+            post(plugins::post_tests),
+        )
         .route("/v1/shops/{shop}/orders", post(shops::post_order))
         .route(
             "/v1/shops/{shop}/orders/{reference}",

@@ -1,7 +1,7 @@
 //! `/v1/plugins/…`: what operators and integrators call, with a bearer
 //! token (`Authorization: Bearer <token>`, see [`crate::auth`]). Upload,
-//! list, versions, activation and rollback; the work is in
-//! [`crate::lifecycle`].
+//! list, versions, activation and rollback (the work is in
+//! [`crate::lifecycle`]), and fixture tests ([`crate::fixtures`]).
 //!
 //! Integrators see and upload only the plugins whose name they own;
 //! activation and rollback change what shops run, so they are the
@@ -17,7 +17,8 @@ use serde_json::json;
 
 use super::{AppState, Problem, json};
 use crate::auth::Principal;
-use crate::lifecycle::{self, ActivateError, UploadError, Uploaded};
+use crate::fixtures::{self, FixtureSet, Mode};
+use crate::lifecycle::{self, ActivateError, LoadError, UploadError, Uploaded};
 use crate::signature::KEY_HEADER;
 
 /// Logs a refusal and turns it into its problem document.
@@ -333,4 +334,64 @@ pub(super) async fn post_rollback(
     .await
     .map_err(|e| activation_problem(&uri, &who, e))?;
     Ok(json(StatusCode::OK, &json!({ "bindings": changed })))
+}
+
+/// `POST /v1/plugins/{name}/versions/{version}/tests`: runs the version
+/// against a fixture set (`{"settings": {…}, "cases": […]}`, feeds inline,
+/// see [`crate::fixtures`]) with HTTP replayed from its recordings, and
+/// answers the report (200 whether the cases pass or not: the report says).
+/// An integrator tests their own plugins; an operator any.
+pub(super) async fn post_tests(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = principal(&state, &uri, &headers)?;
+    may_read(&state, &uri, &who, &name).await?;
+    let raw = super::shops::body(raw)?;
+    let de = &mut serde_json::Deserializer::from_slice(&raw);
+    let mut set: FixtureSet = serde_path_to_error::deserialize(de).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-fixtures",
+            format!(
+                "the fixture set is not valid at {}: {}",
+                e.path(),
+                e.inner()
+            ),
+        )
+    })?;
+    set.check_inline().map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-fixtures",
+            e.to_string(),
+        )
+    })?;
+    let loaded = lifecycle::resolve(&state.store, &state.registry, &name, &version)
+        .await
+        .map_err(|e| match e {
+            LoadError::Missing { .. } => {
+                Problem::new(StatusCode::NOT_FOUND, "unknown-version", e.to_string())
+            }
+            LoadError::Store(_) | LoadError::Compile(_) => Problem::internal(e),
+            LoadError::Plugin(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "plugin-failed",
+                e.to_string(),
+            ),
+        })?;
+    let runtime = state.registry.runtime_arc();
+    let report = fixtures::run(
+        &runtime,
+        &loaded.plugin,
+        &mut set,
+        &Mode::Replay,
+        &fixtures::default_limits(),
+    )
+    .await;
+    tracing::info!(plugin = %name, %version, who = %who.name, passed = report.passed, cases = report.cases.len(), "plugin tested against fixtures");
+    Ok(json(StatusCode::OK, &report))
 }

@@ -63,6 +63,15 @@ impl HostState {
     }
 }
 
+impl Drop for HostState {
+    fn drop(&mut self) {
+        // A fixture case reports the guest's memory peak across its calls.
+        if let Some(tape) = self.http.tape() {
+            tape.note_memory_peak(self.memory.peak());
+        }
+    }
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         let plugin = &self.plugin;

@@ -10,9 +10,16 @@
 //!
 //! Redirects are not followed (the plugin sees the 3xx and may send another
 //! request, which is checked again). Response bodies are read up to a cap.
+//!
+//! The same import has three backends ([`HttpBackend`]): live (the above),
+//! replay (answers come from recorded exchanges; nothing leaves the process,
+//! and a request with no recording gets a `connection` error naming it) and
+//! record (live, and every exchange is kept on a [`Tape`]). Fixture tests
+//! (`crate::fixtures`) use the last two.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt;
@@ -52,6 +59,156 @@ pub struct NetworkPolicy {
     /// Whether private, loopback and link-local addresses may be reached.
     /// Off by default: a plugin must not probe the host's own network.
     pub allow_private_network: bool,
+    /// Where requests go: the network, or a tape.
+    pub backend: HttpBackend,
+}
+
+/// Where a plugin's HTTP requests go.
+#[derive(Debug, Clone, Default)]
+pub enum HttpBackend {
+    /// To the network, through the allow-list.
+    #[default]
+    Live,
+    /// Nowhere: answered from the tape's recorded exchanges.
+    Replay(Arc<Tape>),
+    /// To the network, and each exchange is added to the tape.
+    Record(Arc<Tape>),
+}
+
+impl HttpBackend {
+    fn tape(&self) -> Option<&Arc<Tape>> {
+        match self {
+            HttpBackend::Live => None,
+            HttpBackend::Replay(t) | HttpBackend::Record(t) => Some(t),
+        }
+    }
+}
+
+/// A request as recorded: what a replay matches on (the headers are left
+/// out: they carry credentials, and a fixture must not).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordedRequest {
+    /// `GET`, `POST`…
+    pub method: String,
+    /// The whole URL, query included.
+    pub url: String,
+    /// The body, as UTF-8 (lossy), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// A response as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordedResponse {
+    /// The status code.
+    pub status: u16,
+    /// The headers, in order.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// The body, as UTF-8 (lossy).
+    #[serde(default)]
+    pub body: String,
+}
+
+/// One request and its answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Exchange {
+    /// What the plugin sent.
+    pub request: RecordedRequest,
+    /// What the supplier answered.
+    pub response: RecordedResponse,
+}
+
+/// The exchanges of one fixture case: those to replay, those recorded, the
+/// requests nothing answered, and what the case's calls cost.
+#[derive(Debug, Default)]
+pub struct Tape {
+    replay: Vec<Exchange>,
+    state: Mutex<TapeState>,
+    memory_peak: AtomicUsize,
+}
+
+#[derive(Debug, Default)]
+struct TapeState {
+    /// Whether each replayed exchange was used already.
+    used: Vec<bool>,
+    recorded: Vec<Exchange>,
+    unmatched: Vec<RecordedRequest>,
+    calls: usize,
+}
+
+impl Tape {
+    /// A tape that answers with `exchanges` (each once, in order; the last
+    /// matching one again when they are spent).
+    pub fn replaying(exchanges: Vec<Exchange>) -> Self {
+        Tape {
+            state: Mutex::new(TapeState {
+                used: vec![false; exchanges.len()],
+                ..TapeState::default()
+            }),
+            replay: exchanges,
+            memory_peak: AtomicUsize::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TapeState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The exchanges recorded so far.
+    pub fn recorded(&self) -> Vec<Exchange> {
+        self.lock().recorded.clone()
+    }
+
+    /// The requests no recording answered.
+    pub fn unmatched(&self) -> Vec<RecordedRequest> {
+        self.lock().unmatched.clone()
+    }
+
+    /// The HTTP requests the plugin made (answered or not).
+    pub fn calls(&self) -> usize {
+        self.lock().calls
+    }
+
+    /// The largest linear memory of any store that used this tape.
+    pub fn memory_peak(&self) -> usize {
+        self.memory_peak.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn note_memory_peak(&self, bytes: usize) {
+        self.memory_peak.fetch_max(bytes, Ordering::Relaxed);
+    }
+
+    fn answer(&self, request: &RecordedRequest) -> Option<RecordedResponse> {
+        let mut state = self.lock();
+        state.calls += 1;
+        let matching: Vec<usize> = (0..self.replay.len())
+            .filter(|&i| self.replay[i].request == *request)
+            .collect();
+        let chosen = matching
+            .iter()
+            .copied()
+            .find(|&i| !state.used.get(i).copied().unwrap_or(true))
+            .or_else(|| matching.last().copied());
+        match chosen {
+            Some(i) => {
+                if let Some(used) = state.used.get_mut(i) {
+                    *used = true;
+                }
+                Some(self.replay[i].response.clone())
+            }
+            None => {
+                state.unmatched.push(request.clone());
+                None
+            }
+        }
+    }
+
+    fn record(&self, exchange: Exchange) {
+        let mut state = self.lock();
+        state.calls += 1;
+        state.recorded.push(exchange);
+    }
 }
 
 /// The two shared clients: one that refuses private addresses at resolution
@@ -108,6 +265,11 @@ impl HttpCapability {
         }
     }
 
+    /// The tape of a replay or record backend.
+    pub(crate) fn tape(&self) -> Option<&Arc<Tape>> {
+        self.policy.backend.tape()
+    }
+
     /// Starts a new call: the request budget is per call.
     pub(crate) fn reset_budget(&mut self) {
         self.requests = 0;
@@ -139,6 +301,40 @@ impl HttpCapability {
             None => return Err(Error::InvalidRequest("URL has no host".to_owned())),
         };
         let declared = self.declared.iter().any(|p| p.matches(&host));
+        let recorded_request = RecordedRequest {
+            method: method(request.method).as_str().to_owned(),
+            url: url.to_string(),
+            body: request
+                .body
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+        };
+        if let HttpBackend::Replay(tape) = &self.policy.backend {
+            // Nothing leaves the process: the binding's allow-list guards
+            // the network, and there is none; the plugin's own declaration
+            // still holds, as it would live.
+            if !declared {
+                return Err(Error::ForbiddenHost(format!(
+                    "{host} (not declared by the plugin)"
+                )));
+            }
+            self.requests += 1;
+            return match tape.answer(&recorded_request) {
+                Some(r) => Ok(Response {
+                    retry_after_seconds: retry_after(&r.headers, SystemTime::now()),
+                    status: r.status,
+                    headers: r.headers,
+                    body: r.body.into_bytes(),
+                }),
+                None => {
+                    tracing::warn!(plugin, method = %recorded_request.method, url = %recorded_request.url, "replay: no recorded exchange for this request");
+                    Err(Error::Connection(format!(
+                        "replay: no recorded exchange for {} {}",
+                        recorded_request.method, recorded_request.url
+                    )))
+                }
+            };
+        }
         let allowed = allows(
             &self.policy.allowed_hosts,
             &host,
@@ -214,6 +410,16 @@ impl HttpCapability {
             body.extend_from_slice(&chunk);
         }
         tracing::debug!(plugin, %host, status, elapsed_ms = started.elapsed().as_millis() as u64, "plugin HTTP request");
+        if let HttpBackend::Record(tape) = &self.policy.backend {
+            tape.record(Exchange {
+                request: recorded_request,
+                response: RecordedResponse {
+                    status,
+                    headers: headers.clone(),
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                },
+            });
+        }
         Ok(Response {
             status,
             headers,

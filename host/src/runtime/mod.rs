@@ -31,7 +31,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 pub use error::PluginError;
 pub(crate) use host::HostState;
-pub use http::{HostPattern, NetworkPolicy};
+pub use http::{Exchange, HostPattern, HttpBackend, NetworkPolicy, Tape};
 pub use limits::{HttpLimits, Limits};
 
 /// Bindings generated from `wit/connector.wit`.

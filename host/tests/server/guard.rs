@@ -168,6 +168,7 @@ fn health_readiness_openapi_and_graceful_shutdown() {
         "/v1/plugins/{name}/versions:",
         "/v1/plugins/{name}/versions/{version}/activate:",
         "/v1/plugins/{name}/rollback:",
+        "/v1/plugins/{name}/versions/{version}/tests:",
         "/healthz:",
         "/readyz:",
         "/metrics:",

@@ -921,3 +921,134 @@ fn every_upload_runs_the_conformance_suite_and_a_failing_version_needs_an_overri
     assert_eq!(running(&base)["version"], "3.0.0");
     assert!(submitted_reference(&server.shop(), "CF-1").starts_with("v3-"));
 }
+
+/// The csv-wholesaler's example fixture set, as `POST …/tests` takes it.
+fn example_fixtures() -> Value {
+    let dir = shopbridge_tests::project_fixture("plugins/csv-wholesaler/fixtures");
+    let set = shopbridge::fixtures::FixtureSet::load_dir(&dir).expect("the example fixtures");
+    serde_json::to_value(&set).expect("fixtures as JSON")
+}
+
+/// What two runs of one fixture set must share (time and memory aside).
+fn verdicts(report: &Value) -> Vec<Value> {
+    report["cases"]
+        .as_array()
+        .map(|cases| {
+            cases
+                .iter()
+                .map(|c| {
+                    json!([
+                        c["name"],
+                        c["passed"],
+                        c["http_calls"],
+                        c["differences"],
+                        c["unmatched_requests"]
+                    ])
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_integrator_tests_their_plugin_against_fixtures_through_the_api() {
+    let database = Database::new(Db::Sqlite);
+    let server = start(&database);
+    let base = server.base.clone();
+    let uploaded = upload(&base, ACME_TOKEN, components::CSV_WHOLESALER);
+    assert_eq!(uploaded.status, 201, "{:?}", uploaded.body);
+    let version = uploaded.body["version"]
+        .as_str()
+        .expect("a version")
+        .to_owned();
+    let path = format!("/v1/plugins/csv-wholesaler/versions/{version}/tests");
+    let fixtures = example_fixtures();
+
+    let answer = call(
+        &base,
+        "POST",
+        &path,
+        Some(ACME_TOKEN),
+        fixtures.to_string().into_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["passed"], true, "{:?}", answer.body);
+    assert_eq!(answer.body["cases"].as_array().map(Vec::len), Some(4));
+
+    // The CLI gives the same report on the same fixtures.
+    let dir = shopbridge_tests::project_fixture("plugins/csv-wholesaler/fixtures");
+    let out = Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+        .args([
+            "plugin",
+            "test",
+            components::CSV_WHOLESALER,
+            "--json",
+            "--fixtures",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("running shopbridge plugin test");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: Value = serde_json::from_slice(&out.stdout).expect("the CLI's JSON report");
+    assert_eq!(verdicts(&cli), verdicts(&answer.body));
+
+    // A planted wrong expectation: the report names the field.
+    let mut wrong = fixtures.clone();
+    wrong["cases"][0]["expected"]["products"][1]["name"] = json!("Black tea");
+    let answer = call(
+        &base,
+        "POST",
+        &path,
+        Some(ACME_TOKEN),
+        wrong.to_string().into_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["passed"], false, "{:?}", answer.body);
+    assert_eq!(
+        answer.body["cases"][0]["differences"],
+        json!([{ "path": "$.products[1].name", "expected": "Black tea", "actual": "Green tea" }])
+    );
+
+    // Another integrator may not test it; an operator may.
+    let answer = call(
+        &base,
+        "POST",
+        &path,
+        Some(GLOBEX_TOKEN),
+        fixtures.to_string().into_bytes(),
+    );
+    assert_refused(&answer, 403, "forbidden", "belongs to another integrator");
+    let answer = call(
+        &base,
+        "POST",
+        &path,
+        Some(OPERATOR_TOKEN),
+        fixtures.to_string().into_bytes(),
+    );
+    assert_eq!(answer.body["passed"], true, "{:?}", answer.body);
+
+    // A feed must come inline; an unknown version is a 404.
+    let mut by_file = fixtures.clone();
+    by_file["cases"][0]["feed"] = Value::Null;
+    by_file["cases"][0]["feed_file"] = json!("catalog.csv");
+    let answer = call(
+        &base,
+        "POST",
+        &path,
+        Some(ACME_TOKEN),
+        by_file.to_string().into_bytes(),
+    );
+    assert_refused(&answer, 422, "invalid-fixtures", "inline");
+    let answer = call(
+        &base,
+        "POST",
+        "/v1/plugins/csv-wholesaler/versions/9.9.9/tests",
+        Some(ACME_TOKEN),
+        fixtures.to_string().into_bytes(),
+    );
+    assert_refused(&answer, 404, "unknown-version", "9.9.9");
+}
