@@ -1,18 +1,29 @@
 //! Dispatch and cancel jobs: a supplier order handed to its binding's plugin,
-//! and the outcome recorded with its event.
+//! and the outcome recorded with its event. Each submit call's supplier
+//! HTTP is recorded and kept as a dispatch tape (the last
+//! [`crate::store::TAPES_KEPT`] per binding) for shadow runs
+//! ([`crate::shadow`]).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use super::{Workers, at};
 use crate::orders::{PostedOrder, SupplierLine, contract_order};
-use crate::runtime::bindings::shopbridge::connector::types::OrderError;
-use crate::store::{Job, StoreError, SupplierOrderState as S, Transition, WorkOrder};
+use crate::runtime::bindings::shopbridge::connector::types::{Order, OrderError};
+use crate::runtime::{HttpBackend, Tape};
+use crate::store::{Job, NewTape, StoreError, SupplierOrderState as S, Transition, WorkOrder};
 
 /// How long a cancel waits for a dispatch of the same supplier order that
 /// is still running.
 const WAIT_FOR_DISPATCH: Duration = Duration::from_secs(2);
+
+/// The largest tape kept (order and exchanges, as JSON). A submit's
+/// exchanges are a few KB; a tape past 256 KiB (a supplier answering with a
+/// whole catalogue, say) is not worth 50 times its size per binding, and a
+/// truncated one would replay wrongly: it is dropped (and logged).
+const MAX_TAPE_BYTES: usize = 256 << 10;
 
 impl Workers {
     pub(super) async fn dispatch(&self, job: &Job) -> Result<(), StoreError> {
@@ -49,11 +60,17 @@ impl Workers {
 
         let started = Instant::now();
         let plugin = binding.plugin();
+        // The call's HTTP is recorded (live all the same) for shadow runs.
+        let tape =
+            Arc::new(Tape::default().masking(plugin.secret_values(&binding.options.settings)));
+        let mut options = binding.options.clone();
+        options.network.backend = HttpBackend::Record(tape.clone());
         let outcome = plugin
-            .submit_order(self.registry.runtime(), &binding.options, &contract)
+            .submit_order(self.registry.runtime(), &options, &contract)
             .await;
         self.metrics
             .plugin_call(plugin.name(), "submit-order", started.elapsed());
+        self.keep_tape(&work, &contract, &tape).await;
 
         let data = |state: S, extra: serde_json::Value| {
             let mut data = json!({
@@ -184,6 +201,43 @@ impl Workers {
             .transition(Some(job), &work, change, webhook)
             .await?;
         Ok(())
+    }
+
+    /// Stores the call's tape for shadow runs. Never fails the dispatch: a
+    /// tape that cannot be stored is logged and dropped.
+    async fn keep_tape(&self, work: &WorkOrder, contract: &Order, tape: &Tape) {
+        let exchanges = tape.recorded();
+        let (order, exchanges) = match (
+            serde_json::to_string(contract),
+            serde_json::to_string(&exchanges),
+        ) {
+            (Ok(o), Ok(e)) => (o, e),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "dispatch tape not kept: not serializable");
+                return;
+            }
+        };
+        if order.len() + exchanges.len() > MAX_TAPE_BYTES {
+            tracing::info!(
+                bytes = order.len() + exchanges.len(),
+                "dispatch tape not kept: larger than {MAX_TAPE_BYTES} bytes"
+            );
+            return;
+        }
+        let stored = self
+            .store
+            .insert_dispatch_tape(NewTape {
+                binding: &work.binding,
+                shop: &work.shop,
+                reference: &work.reference,
+                supplier_order: &work.idempotency_key,
+                contract_order: &order,
+                exchanges: &exchanges,
+            })
+            .await;
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "dispatch tape not kept");
+        }
     }
 
     async fn retry(

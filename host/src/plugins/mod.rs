@@ -152,6 +152,17 @@ impl Plugin {
         &self.metadata
     }
 
+    /// The values in `settings` of the settings this plugin declares
+    /// secret: what a stored HTTP tape masks.
+    pub fn secret_values(&self, settings: &Settings) -> Vec<String> {
+        self.metadata
+            .settings
+            .iter()
+            .filter(|spec| spec.secret)
+            .filter_map(|spec| settings.get(&spec.name).map(str::to_owned))
+            .collect()
+    }
+
     /// The plugin's name.
     pub fn name(&self) -> &str {
         &self.metadata.name

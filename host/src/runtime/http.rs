@@ -124,6 +124,10 @@ pub struct Exchange {
 #[derive(Debug, Default)]
 pub struct Tape {
     replay: Vec<Exchange>,
+    /// Values masked in every request before it is matched or recorded
+    /// (a binding's secret settings: a tape is stored, credentials must
+    /// not be).
+    secrets: Vec<String>,
     state: Mutex<TapeState>,
     memory_peak: AtomicUsize,
 }
@@ -147,8 +151,39 @@ impl Tape {
                 ..TapeState::default()
             }),
             replay: exchanges,
+            secrets: Vec::new(),
             memory_peak: AtomicUsize::new(0),
         }
+    }
+
+    /// The same tape, masking these values (as given, and form-encoded) in
+    /// each request's URL and body as `[secret]`, both in what it records
+    /// and in what it matches, so that a masked recording still answers.
+    pub fn masking(mut self, secrets: impl IntoIterator<Item = String>) -> Self {
+        for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
+            let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            if encoded != secret {
+                self.secrets.push(encoded);
+            }
+            self.secrets.push(secret);
+        }
+        // Longest first: a secret containing another is masked whole.
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self
+    }
+
+    fn mask(&self, mut request: RecordedRequest) -> RecordedRequest {
+        for secret in &self.secrets {
+            if request.url.contains(secret.as_str()) {
+                request.url = request.url.replace(secret.as_str(), "[secret]");
+            }
+            if let Some(body) = request.body.as_mut()
+                && body.contains(secret.as_str())
+            {
+                *body = body.replace(secret.as_str(), "[secret]");
+            }
+        }
+        request
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, TapeState> {
@@ -308,6 +343,10 @@ impl HttpCapability {
                 .body
                 .as_deref()
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
+        };
+        let recorded_request = match self.policy.backend.tape() {
+            Some(tape) => tape.mask(recorded_request),
+            None => recorded_request,
         };
         if let HttpBackend::Replay(tape) = &self.policy.backend {
             // Nothing leaves the process: the binding's allow-list guards
@@ -576,6 +615,39 @@ fn allows(patterns: &[HostPattern], host: &str, port: Option<u16>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tape_masks_secrets_in_what_it_records_and_matches() {
+        let request = |url: &str, body: &str| RecordedRequest {
+            method: "POST".into(),
+            url: url.into(),
+            body: Some(body.into()),
+        };
+        let recording = Tape::default().masking(["k3y/s3cret".to_owned(), String::new()]);
+        let sent = recording.mask(request(
+            "https://api.example.com/orders?key=k3y%2Fs3cret",
+            r#"{"token":"k3y/s3cret"}"#,
+        ));
+        assert_eq!(sent.url, "https://api.example.com/orders?key=[secret]");
+        assert_eq!(sent.body.as_deref(), Some(r#"{"token":"[secret]"}"#));
+        let response = RecordedResponse {
+            status: 201,
+            headers: Vec::new(),
+            body: "ok".into(),
+        };
+        recording.record(Exchange {
+            request: sent,
+            response: response.clone(),
+        });
+        // Replayed with the same secret, the masked recording answers.
+        let replay = Tape::replaying(recording.recorded()).masking(["k3y/s3cret".to_owned()]);
+        let again = replay.mask(request(
+            "https://api.example.com/orders?key=k3y%2Fs3cret",
+            r#"{"token":"k3y/s3cret"}"#,
+        ));
+        assert_eq!(replay.answer(&again), Some(response));
+        assert!(replay.unmatched().is_empty());
+    }
 
     #[test]
     fn a_pattern_may_name_one_port() {

@@ -17,6 +17,7 @@ mod intake;
 mod jobs;
 mod orders;
 mod plugins;
+mod tapes;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,6 +35,7 @@ pub use orders::{
     Transition, WorkOrder, idempotency_key,
 };
 pub use plugins::{ActivePlugin, NewPluginVersion, PluginVersion, VersionInsert};
+pub use tapes::{DispatchTape, NewTape, TAPES_KEPT};
 
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
