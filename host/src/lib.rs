@@ -15,5 +15,6 @@ pub mod plugins;
 pub mod registry;
 pub mod runtime;
 pub mod server;
+pub mod shadow;
 pub mod signature;
 pub mod store;

@@ -6,6 +6,7 @@
 //! shopbridge plugin inspect csv_wholesaler.wasm                 # metadata, capabilities, imports
 //! shopbridge plugin upload --server URL --token T plugin.wasm   # to a running server
 //! shopbridge plugin versions|activate|rollback --server URL --token T …
+//! shopbridge plugin shadow --server URL --token T NAME VERSION --binding B
 //! shopbridge plugin test plugin.wasm --fixtures DIR [--record --settings K=V …]
 //! ```
 
@@ -20,6 +21,7 @@ use shopbridge::feed::{self, FeedSource};
 use shopbridge::plugins::{CallOptions, Plugin};
 use shopbridge::runtime::bindings::shopbridge::connector::types::{Capability, FeedRecord};
 use shopbridge::runtime::{HostPattern, Limits, NetworkPolicy, Runtime, RuntimeConfig, Settings};
+use shopbridge::shadow::ShadowReport;
 
 #[derive(Parser)]
 #[command(
@@ -146,6 +148,26 @@ enum PluginCommand {
         /// Activate a version the conformance suite rejected (logged).
         #[arg(long = "override")]
         override_rejection: bool,
+    },
+    /// Replay a binding's last orders through its active version and this
+    /// one, HTTP from each dispatch's recording, and print where their
+    /// answers differ (operators).
+    Shadow {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The plugin's name.
+        name: String,
+        /// The candidate version.
+        version: String,
+        /// The binding whose orders are replayed.
+        #[arg(long)]
+        binding: String,
+        /// How many of its last orders (the server's default: 20; at most 50).
+        #[arg(long)]
+        orders: Option<u32>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Return one binding, or every binding of the plugin, to its previous
     /// version (operators).
@@ -298,6 +320,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     serde_json::json!({ "binding": binding, "override": override_rejection });
                 let path = format!("/v1/plugins/{name}/versions/{version}/activate");
                 print_json(&plugin_api(&api, reqwest::Method::POST, &path, Some(body)).await?)
+            }
+            Command::Plugin(PluginCommand::Shadow {
+                api,
+                name,
+                version,
+                binding,
+                orders,
+                json,
+            }) => {
+                let mut body = serde_json::json!({ "binding": binding });
+                if let Some(n) = orders {
+                    body["orders"] = n.into();
+                }
+                let path = format!("/v1/plugins/{name}/versions/{version}/shadow");
+                let answer = plugin_api(&api, reqwest::Method::POST, &path, Some(body)).await?;
+                if json {
+                    return print_json(&answer);
+                }
+                let report: ShadowReport = serde_json::from_value(answer)
+                    .context("the server's answer is not a shadow report")?;
+                print!("{}", report.to_text());
+                Ok(())
             }
             Command::Plugin(PluginCommand::Rollback { api, name, binding }) => {
                 let body = serde_json::json!({ "binding": binding });

@@ -66,6 +66,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/plugins/{name}/versions/{version}/tests",
             post(plugins::post_tests),
         )
+        .route(
+            "/v1/plugins/{name}/versions/{version}/shadow",
+            post(plugins::post_shadow),
+        )
         .route("/v1/shops/{shop}/orders", post(shops::post_order))
         .route(
             "/v1/shops/{shop}/orders/{reference}",

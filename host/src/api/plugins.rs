@@ -1,7 +1,8 @@
 //! `/v1/plugins/…`: what operators and integrators call, with a bearer
 //! token (`Authorization: Bearer <token>`, see [`crate::auth`]). Upload,
 //! list, versions, activation and rollback (the work is in
-//! [`crate::lifecycle`]), and fixture tests ([`crate::fixtures`]).
+//! [`crate::lifecycle`]), fixture tests ([`crate::fixtures`]) and shadow
+//! runs ([`crate::shadow`]).
 //!
 //! Integrators see and upload only the plugins whose name they own;
 //! activation and rollback change what shops run, so they are the
@@ -19,7 +20,9 @@ use super::{AppState, Problem, json};
 use crate::auth::Principal;
 use crate::fixtures::{self, FixtureSet, Mode};
 use crate::lifecycle::{self, ActivateError, LoadError, UploadError, Uploaded};
+use crate::shadow;
 use crate::signature::KEY_HEADER;
+use crate::store::TAPES_KEPT;
 
 /// Logs a refusal and turns it into its problem document.
 fn refuse(uri: &Uri, who: Option<&str>, status: StatusCode, slug: &str, detail: String) -> Problem {
@@ -393,5 +396,100 @@ pub(super) async fn post_tests(
     )
     .await;
     tracing::info!(plugin = %name, %version, who = %who.name, passed = report.passed, cases = report.cases.len(), "plugin tested against fixtures");
+    Ok(json(StatusCode::OK, &report))
+}
+
+/// The body of a shadow run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShadowRequest {
+    /// The binding whose recent orders are replayed.
+    binding: String,
+    /// How many of its last orders (default [`shadow::DEFAULT_ORDERS`], at
+    /// most [`TAPES_KEPT`], all a binding keeps).
+    #[serde(default)]
+    orders: Option<i64>,
+}
+
+/// `POST /v1/plugins/{name}/versions/{version}/shadow`: replays the
+/// binding's last orders (`{"binding": "…", "orders": N}`) through its
+/// active version and through this one, HTTP answered from each dispatch's
+/// recorded exchanges, and answers where their outputs differ (see
+/// [`crate::shadow`]). Operators only: the orders are shops' real orders.
+pub(super) async fn post_shadow(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let who = principal(&state, &uri, &headers)?;
+    may_read(&state, &uri, &who, &name).await?;
+    if !who.is_operator() {
+        return Err(refuse(
+            &uri,
+            Some(&who.name),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a shadow run replays shops' real orders: it is for operators".into(),
+        ));
+    }
+    let request: ShadowRequest = super::shops::parse(&super::shops::body(raw)?)?;
+    let orders = request.orders.unwrap_or(shadow::DEFAULT_ORDERS);
+    if !(1..=TAPES_KEPT).contains(&orders) {
+        return Err(refuse(
+            &uri,
+            Some(&who.name),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            format!(
+                "orders is {orders}: replay from 1 to {TAPES_KEPT} orders (a binding keeps its last {TAPES_KEPT})"
+            ),
+        ));
+    }
+    let Some(binding) = state.registry.binding(&request.binding) else {
+        return Err(refuse(
+            &uri,
+            Some(&who.name),
+            StatusCode::NOT_FOUND,
+            "unknown-binding",
+            format!("there is no binding '{}'", request.binding),
+        ));
+    };
+    if binding.config.plugin != name {
+        return Err(refuse(
+            &uri,
+            Some(&who.name),
+            StatusCode::CONFLICT,
+            "wrong-binding",
+            format!(
+                "binding '{}' runs plugin '{}', not '{name}'",
+                binding.config.id, binding.config.plugin
+            ),
+        ));
+    }
+    let candidate = lifecycle::resolve(&state.store, &state.registry, &name, &version)
+        .await
+        .map_err(|e| match e {
+            LoadError::Missing { .. } => refuse(
+                &uri,
+                Some(&who.name),
+                StatusCode::NOT_FOUND,
+                "unknown-version",
+                e.to_string(),
+            ),
+            LoadError::Store(_) | LoadError::Compile(_) => Problem::internal(e),
+            LoadError::Plugin(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "plugin-failed",
+                e.to_string(),
+            ),
+        })?;
+    let tapes = state
+        .store
+        .dispatch_tapes(&binding.config.id, orders)
+        .await?;
+    let report = shadow::run(state.registry.runtime(), binding, &candidate.plugin, &tapes).await;
+    tracing::info!(plugin = %name, %version, binding = %binding.config.id, who = %who.name, orders = report.totals.orders, differs = report.totals.differs, errors = report.totals.errors, "shadow run");
     Ok(json(StatusCode::OK, &report))
 }

@@ -3,7 +3,8 @@
 //! upload refuses and why, idempotent and conflicting uploads, activation
 //! and rollback, a restart that loads the active version from the compiled
 //! cache, two processes on one PostgreSQL switching within a second, and a
-//! hot swap under load that loses no order.
+//! hot swap under load that loses no order, and a shadow run of a
+//! binding's recent orders through a candidate version.
 //!
 //! The `swap` test plugin comes in two builds, 1.0.0 and 2.0.0, whose
 //! supplier references start with `v1-` or `v2-`: every order says which
@@ -41,6 +42,7 @@ macro_rules! on_both_databases {
 on_both_databases!(
     upload_activate_rollback_and_restart_from_the_cache,
     hot_swap_under_load_loses_no_order,
+    a_shadow_run_shows_what_a_swap_would_change,
 );
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -1051,4 +1053,154 @@ fn an_integrator_tests_their_plugin_against_fixtures_through_the_api() {
         fixtures.to_string().into_bytes(),
     );
     assert_refused(&answer, 404, "unknown-version", "9.9.9");
+}
+
+fn shadow(base: &str, token: &str, version: &str, body: Value) -> Answer {
+    call(
+        base,
+        "POST",
+        &format!("/v1/plugins/swap/versions/{version}/shadow"),
+        Some(token),
+        body.to_string().into_bytes(),
+    )
+}
+
+/// Orders placed on 1.0.0 are taped at dispatch; a shadow run of 2.0.0
+/// names, for each, the fields its answer changes (the `v2-` reference and
+/// the message), of 1.0.0 itself none; integrators, unknown versions and
+/// bindings, and too many orders are refused; the CLI prints the report.
+fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
+    let database = Database::new(db);
+    let server = start(&database);
+    let shop = server.shop();
+    let references = ["SH-1", "SH-2", "SH-3"];
+    let mut keys = Vec::new();
+    for r in references {
+        let supplier = submitted_reference(&shop, r);
+        assert!(supplier.starts_with("v1-"), "{supplier}");
+        keys.push(supplier.trim_start_matches("v1-").to_owned());
+    }
+    assert_eq!(
+        upload(&server.base, OPERATOR_TOKEN, components::SWAP_V2).status,
+        201
+    );
+
+    let answer = shadow(
+        &server.base,
+        OPERATOR_TOKEN,
+        "2.0.0",
+        json!({ "binding": "swapped", "orders": 50 }),
+    );
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let report = &answer.body;
+    assert_eq!(report["active_version"], "1.0.0", "{report}");
+    assert_eq!(report["candidate_version"], "2.0.0", "{report}");
+    assert_eq!(report["totals"]["orders"], 3, "{report}");
+    assert_eq!(report["totals"]["differs"], 3, "{report}");
+    assert_eq!(report["totals"]["same"], 0, "{report}");
+    assert_eq!(report["totals"]["errors"], 0, "{report}");
+    let orders = report["orders"].as_array().expect("orders");
+    // Newest first.
+    let listed: Vec<&str> = orders
+        .iter()
+        .filter_map(|o| o["reference"].as_str())
+        .collect();
+    assert_eq!(listed, ["SH-3", "SH-2", "SH-1"], "{report}");
+    for (order, key) in orders.iter().zip(keys.iter().rev()) {
+        assert_eq!(order["outcome"], "differs", "{order}");
+        let differences = order["differences"].as_array().expect("differences");
+        let reference = differences
+            .iter()
+            .find(|d| d["path"] == "$.submission.supplier_reference")
+            .unwrap_or_else(|| panic!("no supplier reference difference in {order}"));
+        assert_eq!(reference["active"], format!("v1-{key}"), "{order}");
+        assert_eq!(reference["candidate"], format!("v2-{key}"), "{order}");
+        assert!(
+            differences
+                .iter()
+                .any(|d| d["path"] == "$.submission.message"),
+            "{order}"
+        );
+        // Nothing but the answer's two version-bearing fields differs.
+        assert_eq!(differences.len(), 2, "{order}");
+    }
+    // The shadow run changed nothing: the binding still runs 1.0.0.
+    assert_eq!(running(&server.base)["version"], "1.0.0");
+
+    // 1.0.0 beside itself: the same answers; two orders only when asked.
+    let same = shadow(
+        &server.base,
+        OPERATOR_TOKEN,
+        "1.0.0",
+        json!({ "binding": "swapped", "orders": 2 }),
+    );
+    assert_eq!(same.status, 200, "{:?}", same.body);
+    assert_eq!(same.body["totals"]["orders"], 2, "{:?}", same.body);
+    assert_eq!(same.body["totals"]["same"], 2, "{:?}", same.body);
+    assert_eq!(same.body["totals"]["differs"], 0, "{:?}", same.body);
+
+    // Refusals.
+    let body = json!({ "binding": "swapped" });
+    let integrator = shadow(&server.base, ACME_TOKEN, "2.0.0", body.clone());
+    assert_eq!(integrator.status, 403, "{:?}", integrator.body);
+    let anonymous = call(
+        &server.base,
+        "POST",
+        "/v1/plugins/swap/versions/2.0.0/shadow",
+        None,
+        body.to_string().into_bytes(),
+    );
+    assert_eq!(anonymous.status, 401, "{:?}", anonymous.body);
+    assert_refused(
+        &shadow(&server.base, OPERATOR_TOKEN, "9.9.9", body.clone()),
+        404,
+        "unknown-version",
+        "9.9.9",
+    );
+    assert_refused(
+        &shadow(
+            &server.base,
+            OPERATOR_TOKEN,
+            "2.0.0",
+            json!({ "binding": "nowhere" }),
+        ),
+        404,
+        "unknown-binding",
+        "nowhere",
+    );
+    assert_refused(
+        &shadow(
+            &server.base,
+            OPERATOR_TOKEN,
+            "2.0.0",
+            json!({ "binding": "swapped", "orders": 51 }),
+        ),
+        422,
+        "invalid-request",
+        "from 1 to 50",
+    );
+
+    // The CLI prints the report.
+    let out = Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+        .args(["plugin", "shadow", "swap", "2.0.0", "--binding", "swapped"])
+        .args(["--server", &server.base, "--token", OPERATOR_TOKEN])
+        .output()
+        .expect("running shopbridge plugin shadow");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "$.submission.supplier_reference: active \"v1-{}\", candidate \"v2-{}\"",
+            keys[0], keys[0]
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("3 orders: 0 same, 3 differ, 0 errors"),
+        "{stdout}"
+    );
 }
