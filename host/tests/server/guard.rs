@@ -169,6 +169,7 @@ fn health_readiness_openapi_and_graceful_shutdown() {
         "/v1/plugins/{name}/versions/{version}/activate:",
         "/v1/plugins/{name}/rollback:",
         "/v1/plugins/{name}/versions/{version}/tests:",
+        "/v1/plugins/{name}/versions/{version}/shadow:",
         "/healthz:",
         "/readyz:",
         "/metrics:",

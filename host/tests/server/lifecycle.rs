@@ -1180,6 +1180,22 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
         "from 1 to 50",
     );
 
+    // A binding of another plugin.
+    let minimal = upload(&server.base, OPERATOR_TOKEN, components::MINIMAL);
+    assert_eq!(minimal.status, 201, "{:?}", minimal.body);
+    assert_refused(
+        &call(
+            &server.base,
+            "POST",
+            "/v1/plugins/minimal/versions/0.1.0/shadow",
+            Some(OPERATOR_TOKEN),
+            body.to_string().into_bytes(),
+        ),
+        409,
+        "wrong-binding",
+        "binding 'swapped' runs plugin 'swap', not 'minimal'",
+    );
+
     // The CLI prints the report.
     let out = Command::new(env!("CARGO_BIN_EXE_shopbridge"))
         .args(["plugin", "shadow", "swap", "2.0.0", "--binding", "swapped"])
