@@ -15,7 +15,7 @@
 //! run only reads the store; a plugin has no other way out of its sandbox.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -29,6 +29,16 @@ use crate::store::DispatchTape;
 
 /// Orders replayed when the request does not say.
 pub const DEFAULT_ORDERS: i64 = 20;
+
+/// The deadline of one replayed call (or the binding's, if shorter): a
+/// replay waits on no network, and a submit answers in milliseconds, so a
+/// call still running after 10 s hangs.
+const CALL_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The time a whole run may take, so that a candidate that hangs on every
+/// order (50 orders × 2 calls × 10 s) does not hold the request for many
+/// minutes; the orders left are reported as errors, not run.
+const RUN_BUDGET: Duration = Duration::from_secs(120);
 
 /// One side's run of one order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +94,23 @@ pub struct OrderShadow {
     /// The candidate's run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub candidate: Option<SideRun>,
+}
+
+impl OrderShadow {
+    /// The order of `tape`, not compared yet (an error until it is).
+    fn new(tape: &DispatchTape) -> Self {
+        OrderShadow {
+            shop: tape.shop.clone(),
+            reference: tape.reference.clone(),
+            supplier_order: tape.supplier_order.clone(),
+            recorded_at: tape.created_at.clone(),
+            outcome: "error".into(),
+            differences: Vec::new(),
+            error: None,
+            active: None,
+            candidate: None,
+        }
+    }
 }
 
 /// Counts by outcome.
@@ -168,10 +195,22 @@ pub async fn run(
     tapes: &[DispatchTape],
 ) -> ShadowReport {
     let active = binding.plugin();
+    let mut options = binding.options.clone();
+    options.limits.deadline = options.limits.deadline.min(CALL_DEADLINE);
+    let started = Instant::now();
     let mut orders = Vec::with_capacity(tapes.len());
     let mut totals = Totals::default();
     for tape in tapes {
-        let order = shadow_order(runtime, &binding.options, &active, candidate, tape).await;
+        let order = if started.elapsed() < RUN_BUDGET {
+            shadow_order(runtime, &options, &active, candidate, tape).await
+        } else {
+            let mut skipped = OrderShadow::new(tape);
+            skipped.error = Some(format!(
+                "not run: the shadow run took more than its {} s",
+                RUN_BUDGET.as_secs()
+            ));
+            skipped
+        };
         totals.orders += 1;
         match order.outcome.as_str() {
             "same" => totals.same += 1,
@@ -197,17 +236,7 @@ async fn shadow_order(
     candidate: &Plugin,
     tape: &DispatchTape,
 ) -> OrderShadow {
-    let mut report = OrderShadow {
-        shop: tape.shop.clone(),
-        reference: tape.reference.clone(),
-        supplier_order: tape.supplier_order.clone(),
-        recorded_at: tape.created_at.clone(),
-        outcome: "error".into(),
-        differences: Vec::new(),
-        error: None,
-        active: None,
-        candidate: None,
-    };
+    let mut report = OrderShadow::new(tape);
     let parsed = serde_json::from_str::<Order>(&tape.contract_order).and_then(|order| {
         serde_json::from_str::<Vec<Exchange>>(&tape.exchanges).map(|ex| (order, ex))
     });

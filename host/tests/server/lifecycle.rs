@@ -1068,7 +1068,8 @@ fn shadow(base: &str, token: &str, version: &str, body: Value) -> Answer {
 /// Orders placed on 1.0.0 are taped at dispatch; a shadow run of 2.0.0
 /// names, for each, the fields its answer changes (the `v2-` reference and
 /// the message), of 1.0.0 itself none; integrators, unknown versions and
-/// bindings, and too many orders are refused; the CLI prints the report.
+/// bindings, and too many orders are refused; the CLI prints the report;
+/// 3.0.0, which crashes on one order, gives that order an error.
 fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     let database = Database::new(db);
     let server = start(&database);
@@ -1218,5 +1219,52 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     assert!(
         stdout.contains("3 orders: 0 same, 3 differ, 0 errors"),
         "{stdout}"
+    );
+
+    // 3.0.0 crashes on an address without a first line (1.0.0 takes it): a
+    // version that fails on an order is that order's error, not the run's.
+    let mut incomplete = order_json("SH-4", &["SKU-1"]);
+    incomplete["shipping_address"]["line1"] = json!("");
+    assert_eq!(shop.post_order(&incomplete).status, 202);
+    wait_for("SH-4 to be submitted", Duration::from_secs(30), || {
+        shop.order("SH-4").body["supplier_orders"][0]["supplier_reference"]
+            .as_str()
+            .map(str::to_owned)
+    });
+    assert_eq!(
+        upload(&server.base, OPERATOR_TOKEN, components::SWAP_V3).status,
+        201
+    );
+    let crash = shadow(
+        &server.base,
+        OPERATOR_TOKEN,
+        "3.0.0",
+        json!({ "binding": "swapped", "orders": 2 }),
+    );
+    assert_eq!(crash.status, 200, "{:?}", crash.body);
+    let totals = &crash.body["totals"];
+    assert_eq!(
+        (totals["errors"].clone(), totals["differs"].clone()),
+        (json!(1), json!(1)),
+        "{:?}",
+        crash.body
+    );
+    let failed = &crash.body["orders"][0];
+    assert_eq!(failed["reference"], "SH-4", "{failed}");
+    assert_eq!(failed["outcome"], "error", "{failed}");
+    assert!(
+        failed["active"]["output"]["submission"].is_object(),
+        "{failed}"
+    );
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("candidate") && e.contains("crashed")),
+        "{failed}"
+    );
+    assert_eq!(
+        crash.body["orders"][1]["outcome"], "differs",
+        "{:?}",
+        crash.body
     );
 }
