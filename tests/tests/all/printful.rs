@@ -33,6 +33,7 @@ fn options(printful: &FakePrintful, extra: &[(&str, &str)]) -> CallOptions {
             allowed_hosts: vec![HostPattern::new("127.0.0.1")],
             // The fake listens on loopback: this binding allows it explicitly.
             allow_private_network: true,
+            ..NetworkPolicy::default()
         },
         limits: Limits {
             deadline: Duration::from_secs(10),

@@ -20,6 +20,7 @@ fn options(pairs: &[(&str, &str)]) -> CallOptions {
         network: NetworkPolicy {
             allowed_hosts: vec![HostPattern::new("*")],
             allow_private_network: false,
+            ..NetworkPolicy::default()
         },
         limits: Limits {
             deadline: Duration::from_millis(200),
@@ -171,6 +172,7 @@ fn http_reaches_only_declared_allowed_public_hosts() {
         let open_policy = |private| NetworkPolicy {
             allowed_hosts: vec![HostPattern::new("*")],
             allow_private_network: private,
+            ..NetworkPolicy::default()
         };
         // A host the plugin does not declare.
         let r = http_outcome("http://evil.example/steal", open_policy(true)).await;
@@ -179,6 +181,7 @@ fn http_reaches_only_declared_allowed_public_hosts() {
         let only_other = NetworkPolicy {
             allowed_hosts: vec![HostPattern::new("api.other.test")],
             allow_private_network: true,
+            ..NetworkPolicy::default()
         };
         let r = http_outcome("http://supplier.test/", only_other).await;
         assert!(refusal(&r).contains("not allowed by the binding"), "{r:?}");
