@@ -70,7 +70,9 @@ impl Feed {
     }
 }
 
-fn config(database: &Database, feed_url: &str) -> String {
+/// The catalog tests' configuration: one shop, the `csv-wholesaler`
+/// binding `bigbuy` reading `feed_url` (also the PHP modules' catalog test's).
+pub(crate) fn config(database: &Database, feed_url: &str) -> String {
     format!(
         r#"
 [server]

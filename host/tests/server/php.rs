@@ -18,8 +18,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use serde_json::Value;
+use shopbridge_tests::LoopbackServer;
 use shopbridge_tests::fakes::wholesaler::FakeWholesaler;
-use shopbridge_tests::{LoopbackServer, components};
 
 use crate::support::*;
 
@@ -330,42 +330,6 @@ async fn feed(State(body): State<Arc<Mutex<String>>>) -> String {
     body.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-fn catalog_config(database: &Database, feed_url: &str) -> String {
-    format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database = "{}"
-
-[[plugins]]
-name = "csv-wholesaler"
-path = "{}"
-
-[[shops]]
-id = "{SHOP}"
-key_id = "{KEY_ID}"
-secret = "{SECRET}"
-
-[[bindings]]
-id = "bigbuy"
-shop = "{SHOP}"
-plugin = "csv-wholesaler"
-allow_hosts = ["127.0.0.1"]
-allow_private_network = true
-settings = {{ delimiter = ";" }}
-
-[bindings.catalog]
-feed_url = "{feed_url}"
-full_sync = "0 3 * * *"
-prices_sync = "0 * * * *"
-availability = "hide"
-pricing = {{ markup_percent = 30.0, add_vat = true, ending_cents = 99 }}
-"#,
-        database.url,
-        components::CSV_WHOLESALER,
-    )
-}
-
 fn sync(host: &ShopClient) {
     let started = host.send("POST", "/v1/shops/demo/bindings/bigbuy/syncs", b"");
     assert_eq!(started.status, 202, "{:?}", started.body);
@@ -414,7 +378,7 @@ fn the_catalog_pull_pages_through_every_change_once() {
     ));
     std::fs::write(
         &path,
-        catalog_config(&database, &feed_server.url("/feed.csv")),
+        crate::catalog::config(&database, &feed_server.url("/feed.csv")),
     )
     .expect("config");
     let server = Server::start_with_file(path);
