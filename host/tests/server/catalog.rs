@@ -151,23 +151,6 @@ fn counts(run: &Value) -> [i64; 5] {
         .map(|k| run[k].as_i64().unwrap_or(-1))
 }
 
-macro_rules! on_both_databases {
-    ($name:ident) => {
-        mod sqlite {
-            #[test]
-            fn $name() {
-                super::$name(super::Db::Sqlite)
-            }
-        }
-        mod postgres {
-            #[test]
-            fn $name() {
-                super::$name(super::Db::Postgres)
-            }
-        }
-    };
-}
-
 on_both_databases!(a_feed_is_synced_diffed_priced_and_read_by_cursor);
 
 mod feeds {

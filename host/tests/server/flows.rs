@@ -11,18 +11,6 @@ use crate::support::*;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Runs each test on both databases.
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $name() { super::$name(super::Db::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Db::Postgres) })*
-        }
-    };
-}
-
 on_both_databases!(
     an_order_is_dispatched_shipped_and_the_shop_is_told,
     an_order_split_across_two_suppliers_goes_to_each,

@@ -28,17 +28,6 @@ const GLOBEX_TOKEN: &str = "globex-integrator-token-0123456789";
 /// swap builds (~90 KB), so that a larger body shows the refusal.
 const MAX_PLUGIN_BYTES: usize = 1 << 20;
 
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $name() { super::$name(super::Db::Sqlite) })*
-        }
-        mod postgres {
-            $(#[test] fn $name() { super::$name(super::Db::Postgres) })*
-        }
-    };
-}
-
 on_both_databases!(
     upload_activate_rollback_and_restart_from_the_cache,
     hot_swap_under_load_loses_no_order,
