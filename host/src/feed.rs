@@ -65,6 +65,21 @@ pub struct FeedSummary {
 }
 
 impl FeedSummary {
+    /// Counts `records` in (and keeps the first rejections).
+    pub fn count(&mut self, records: &[FeedRecord]) {
+        for record in records {
+            match record {
+                FeedRecord::Product(_) => self.products += 1,
+                FeedRecord::Rejected(r) => {
+                    self.rejected += 1;
+                    if self.rejections.len() < MAX_REJECTIONS_KEPT {
+                        self.rejections.push(r.clone());
+                    }
+                }
+            }
+        }
+    }
+
     /// Throughput in MB/s (10^6 bytes).
     pub fn megabytes_per_second(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
@@ -144,16 +159,81 @@ pub enum Fetched {
     Feed(Box<FeedStream>),
 }
 
+/// A feed's bytes, read once in chunks of the caller's size: what a
+/// [`FeedStream`] pushes into one parser, and a shadow run into two.
+pub struct FeedBytes {
+    reader: ChunkReader,
+    buffer: Vec<u8>,
+    read: u64,
+    max_bytes: Option<u64>,
+}
+
+impl FeedBytes {
+    /// Fetches `source` (conditionally, when validators are given); `None`
+    /// when the server says it has not changed. `max_bytes` caps the
+    /// feed's size.
+    pub async fn open(
+        source: &FeedSource,
+        chunk_bytes: usize,
+        conditional: &Validators,
+        max_bytes: Option<u64>,
+    ) -> Result<Option<FeedBytes>, FeedRunError> {
+        let Some(reader) = open(source, conditional).await? else {
+            return Ok(None);
+        };
+        if let (Some(total), Some(max)) = (reader.total, max_bytes)
+            && total > max
+        {
+            return Err(FeedRunError::Source(format!(
+                "the feed is {total} bytes, more than the {max} allowed"
+            )));
+        }
+        Ok(Some(FeedBytes {
+            reader,
+            buffer: vec![0u8; chunk_bytes.max(1)],
+            read: 0,
+            max_bytes,
+        }))
+    }
+
+    /// The next chunk, empty at the end of the feed.
+    pub async fn next_chunk(&mut self) -> Result<&[u8], FeedRunError> {
+        let filled = self.reader.read_chunk(&mut self.buffer).await?;
+        self.read += filled as u64;
+        if let Some(max) = self.max_bytes
+            && self.read > max
+        {
+            return Err(FeedRunError::Source(format!(
+                "the feed is larger than the {max} bytes allowed"
+            )));
+        }
+        Ok(&self.buffer[..filled])
+    }
+
+    /// The media type its server gave, if any.
+    pub fn content_type(&self) -> Option<String> {
+        self.reader.content_type.clone()
+    }
+
+    /// Bytes read so far, and the total when the source said it.
+    pub fn progress(&self) -> (u64, Option<u64>) {
+        (self.read, self.reader.total)
+    }
+
+    /// The validators of what was fetched, for the next conditional request.
+    pub fn validators(&self) -> &Validators {
+        &self.reader.validators
+    }
+}
+
 /// A feed being read and parsed, pulled batch by batch: the caller does
 /// what it must with each batch (store it, say) before the next chunk is
 /// read, so nothing piles up.
 pub struct FeedStream {
-    reader: ChunkReader,
+    bytes: FeedBytes,
     session: crate::plugins::FeedSession,
-    buffer: Vec<u8>,
     summary: FeedSummary,
     started: Instant,
-    max_bytes: Option<u64>,
     finished: bool,
 }
 
@@ -170,27 +250,19 @@ impl FeedStream {
         max_bytes: Option<u64>,
     ) -> Result<Fetched, FeedRunError> {
         let started = Instant::now();
-        let Some(reader) = open(source, conditional).await? else {
+        let Some(bytes) = FeedBytes::open(source, chunk_bytes, conditional, max_bytes).await?
+        else {
             return Ok(Fetched::NotModified);
         };
-        if let (Some(total), Some(max)) = (reader.total, max_bytes)
-            && total > max
-        {
-            return Err(FeedRunError::Source(format!(
-                "the feed is {total} bytes, more than the {max} allowed"
-            )));
-        }
         let session = plugin
-            .open_feed(runtime, options, reader.content_type.clone())
+            .open_feed(runtime, options, bytes.content_type())
             .await?
             .map_err(FeedRunError::Feed)?;
         Ok(Fetched::Feed(Box::new(FeedStream {
-            reader,
+            bytes,
             session,
-            buffer: vec![0u8; chunk_bytes.max(1)],
             summary: FeedSummary::default(),
             started,
-            max_bytes,
             finished: false,
         })))
     }
@@ -201,49 +273,32 @@ impl FeedStream {
         if self.finished {
             return Ok(None);
         }
-        let filled = self.reader.read_chunk(&mut self.buffer).await?;
-        let records = if filled == 0 {
+        let chunk = self.bytes.next_chunk().await?;
+        let records = if chunk.is_empty() {
             self.finished = true;
             let records = self.session.finish().await?.map_err(FeedRunError::Feed)?;
             self.summary.elapsed = self.started.elapsed();
             self.summary.guest_memory_peak_bytes = self.session.memory_peak();
             records
         } else {
-            self.summary.bytes += filled as u64;
-            if let Some(max) = self.max_bytes
-                && self.summary.bytes > max
-            {
-                return Err(FeedRunError::Source(format!(
-                    "the feed is larger than the {max} bytes allowed"
-                )));
-            }
+            self.summary.bytes += chunk.len() as u64;
             self.session
-                .push(&self.buffer[..filled])
+                .push(chunk)
                 .await?
                 .map_err(FeedRunError::Feed)?
         };
-        for record in &records {
-            match record {
-                FeedRecord::Product(_) => self.summary.products += 1,
-                FeedRecord::Rejected(r) => {
-                    self.summary.rejected += 1;
-                    if self.summary.rejections.len() < MAX_REJECTIONS_KEPT {
-                        self.summary.rejections.push(r.clone());
-                    }
-                }
-            }
-        }
+        self.summary.count(&records);
         Ok(Some(records))
     }
 
     /// Bytes read so far, and the total when the source said it.
     pub fn progress(&self) -> (u64, Option<u64>) {
-        (self.summary.bytes, self.reader.total)
+        self.bytes.progress()
     }
 
     /// The validators of what was fetched, for the next conditional request.
     pub fn validators(&self) -> &Validators {
-        &self.reader.validators
+        self.bytes.validators()
     }
 
     /// The run's summary so far (complete once `next_batch` returned `None`).

@@ -89,6 +89,9 @@ pub enum UploadError {
     /// its metadata is not well-formed.
     #[error("{0}")]
     Contract(String),
+    /// It needs more than one instance may have on this server.
+    #[error("{0}")]
+    OverLimits(String),
     /// It failed while describing itself.
     #[error("{0}")]
     Failed(String),
@@ -305,6 +308,12 @@ pub async fn upload(
             LoadError::Plugin(PluginError::InvalidComponent(m)) => UploadError::NotComponent(m),
             LoadError::Plugin(PluginError::ForbiddenImport(m)) => UploadError::ForbiddenImport(m),
             LoadError::Plugin(PluginError::Contract(m)) => UploadError::Contract(m),
+            LoadError::Plugin(e @ PluginError::OverLimits(_)) => UploadError::OverLimits(e.to_string()),
+            LoadError::Plugin(PluginError::MemoryLimit { limit_bytes, .. }) => {
+                UploadError::OverLimits(format!(
+                    "the component needs more than the {limit_bytes} bytes of memory a call may have just to start (its initial linear memory or its start-up allocations)"
+                ))
+            }
             LoadError::Plugin(other) => UploadError::Failed(format!(
                 "the plugin failed while describing itself: {other}"
             )),

@@ -162,9 +162,14 @@ enum PluginCommand {
         /// The binding whose orders are replayed.
         #[arg(long)]
         binding: String,
-        /// How many of its last orders (the server's default: 20; at most 50).
+        /// How many of its last orders (the server's default: 20; at most
+        /// 50; 0 for none).
         #[arg(long)]
         orders: Option<u32>,
+        /// Leave the binding's feed out (by default a binding with a
+        /// catalog has its feed parsed by both versions and compared).
+        #[arg(long)]
+        no_feed: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -327,11 +332,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 version,
                 binding,
                 orders,
+                no_feed,
                 json,
             }) => {
                 let mut body = serde_json::json!({ "binding": binding });
                 if let Some(n) = orders {
                     body["orders"] = n.into();
+                }
+                if no_feed {
+                    body["feed"] = false.into();
                 }
                 let path = format!("/v1/plugins/{name}/versions/{version}/shadow");
                 let answer = plugin_api(&api, reqwest::Method::POST, &path, Some(body)).await?;

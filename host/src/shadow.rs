@@ -1,6 +1,6 @@
-//! Shadow runs: a binding's recent real orders replayed through a candidate
-//! version beside the active one, so that an operator sees what a swap
-//! would change before making it.
+//! Shadow runs: a binding's recent real inputs (its last orders and its
+//! feed) replayed through a candidate version beside the active one, so
+//! that an operator sees what a swap would change before making it.
 //!
 //! Dispatch keeps, for each submit call, the contract order and the
 //! supplier's HTTP exchanges (a dispatch tape, [`crate::store::DispatchTape`]).
@@ -9,21 +9,32 @@
 //! HTTP answered from the tape, and compares their outputs with the
 //! fixtures' JSON diff ([`crate::fixtures::diff`]).
 //!
+//! The feed is the binding's feed as its supplier serves it now (the host
+//! keeps no copy of a feed: they reach gigabytes), read once and pushed
+//! chunk by chunk into both versions' parsers. Records are paired by SKU
+//! (a rejection without one by its position) as they come, so memory holds
+//! only the records one version gave and the other has not yet; a run
+//! whose versions drift too far apart to pair stops comparing and says so.
+//!
 //! **Invariant:** a shadow run reaches no network and changes nothing.
 //! Every call runs with the replay backend (a request the tape does not
 //! answer is a `connection` error given to the plugin, and listed), and the
 //! run only reads the store; a plugin has no other way out of its sandbox.
+//! The feed is fetched by the host, as a sync would, but nothing parsed is
+//! written anywhere.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::feed::{FeedBytes, FeedRunError, FeedSource, Validators, describe_feed_error};
 use crate::fixtures::{Difference, diff};
-use crate::plugins::{CallOptions, Plugin};
+use crate::plugins::{CallOptions, FeedSession, Plugin};
 use crate::registry::Binding;
-use crate::runtime::bindings::shopbridge::connector::types::Order;
+use crate::runtime::bindings::shopbridge::connector::types::{FeedRecord, Order};
 use crate::runtime::{Exchange, HttpBackend, NetworkPolicy, Runtime, Tape};
 use crate::store::DispatchTape;
 
@@ -39,6 +50,20 @@ const CALL_DEADLINE: Duration = Duration::from_secs(10);
 /// order (50 orders × 2 calls × 10 s) does not hold the request for many
 /// minutes; the orders left are reported as errors, not run.
 const RUN_BUDGET: Duration = Duration::from_secs(120);
+
+/// The time the feed's comparison may take: a sync of a million products
+/// parses in about 30 s, twice that for two versions.
+const FEED_BUDGET: Duration = Duration::from_secs(300);
+
+/// Bytes pushed into each parser at once (as a sync does).
+const FEED_CHUNK_BYTES: usize = 256 << 10;
+
+/// Records of the feed listed with their differences; the rest are counted.
+const RECORDS_LISTED: usize = 100;
+
+/// Records one version gave that the other has not (yet) given, beyond
+/// which the versions are too far apart to pair and the comparison stops.
+const UNPAIRED_KEPT: usize = 100_000;
 
 /// One side's run of one order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +166,77 @@ pub struct ShadowReport {
     pub orders: Vec<OrderShadow>,
     /// Counts by outcome.
     pub totals: Totals,
+    /// The feed through both versions' parsers, when it was compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<FeedShadow>,
+}
+
+/// One version's parse of the feed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FeedSideRun {
+    /// Products given.
+    pub products: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// The feed error the plugin answered (its output), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_error: Option<String>,
+    /// How the plugin failed (a trap, a deadline, a cap), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// Time spent in the parser, milliseconds.
+    pub millis: u64,
+    /// The guest's largest linear memory, bytes.
+    pub guest_memory_peak_bytes: usize,
+}
+
+/// One record of the feed that is not the same through both versions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordShadow {
+    /// Its SKU (a rejection without one: its position).
+    pub key: String,
+    /// `differs`, `only-active` or `only-candidate`.
+    pub outcome: String,
+    /// Where, as `$.product.name` (`$` for a record only one version gave).
+    pub differences: Vec<ShadowDifference>,
+}
+
+/// Counts of the feed's records by outcome.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FeedTotals {
+    /// Records paired (given by both versions).
+    pub paired: u64,
+    /// Paired and equal.
+    pub same: u64,
+    /// Paired and different.
+    pub differs: u64,
+    /// Given by the active version only.
+    pub only_active: u64,
+    /// Given by the candidate only.
+    pub only_candidate: u64,
+}
+
+/// The binding's feed through both versions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeedShadow {
+    /// Where the feed was read.
+    pub source: String,
+    /// Bytes read.
+    pub bytes: u64,
+    /// `same`, `differs` or `error` (the feed could not be read, a
+    /// version failed, or the comparison stopped).
+    pub outcome: String,
+    /// Why the comparison is incomplete, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The active version's parse.
+    pub active: FeedSideRun,
+    /// The candidate's parse.
+    pub candidate: FeedSideRun,
+    /// Counts by outcome.
+    pub totals: FeedTotals,
+    /// The first records that are not the same, in feed order.
+    pub records: Vec<RecordShadow>,
 }
 
 impl ShadowReport {
@@ -183,16 +279,82 @@ impl ShadowReport {
             "{} orders: {} same, {} differ, {} errors\n",
             t.orders, t.same, t.differs, t.errors
         ));
+        if let Some(feed) = &self.feed {
+            out.push_str(&feed.to_text());
+        }
         out
     }
 }
 
-/// Replays `tapes` through the binding's active version and `candidate`.
+impl FeedShadow {
+    fn to_text(&self) -> String {
+        let show = |v: &Option<Value>| v.as_ref().map_or("(missing)".to_owned(), Value::to_string);
+        let mut out = format!(
+            "feed {} ({} bytes): {}\n",
+            self.source,
+            self.bytes,
+            self.outcome.to_uppercase()
+        );
+        if let Some(e) = &self.error {
+            out.push_str(&format!("  {e}\n"));
+        }
+        for (side, run) in [("active", &self.active), ("candidate", &self.candidate)] {
+            out.push_str(&format!(
+                "  {side}: {} products, {} rejected, {} ms",
+                run.products, run.rejected, run.millis
+            ));
+            for problem in [&run.feed_error, &run.failure].into_iter().flatten() {
+                out.push_str(&format!(", {problem}"));
+            }
+            out.push('\n');
+        }
+        for r in &self.records {
+            match r.outcome.as_str() {
+                "only-active" => {
+                    out.push_str(&format!("  {}: only the active version gives it\n", r.key))
+                }
+                "only-candidate" => {
+                    out.push_str(&format!("  {}: only the candidate gives it\n", r.key))
+                }
+                _ => {
+                    for d in &r.differences {
+                        out.push_str(&format!(
+                            "  {} {}: active {}, candidate {}\n",
+                            r.key,
+                            d.path,
+                            show(&d.active),
+                            show(&d.candidate)
+                        ));
+                    }
+                }
+            }
+        }
+        let t = &self.totals;
+        out.push_str(&format!(
+            "{} records paired: {} same, {} differ; {} only in active, {} only in candidate\n",
+            t.paired, t.same, t.differs, t.only_active, t.only_candidate
+        ));
+        out
+    }
+}
+
+/// Where a shadow run reads the binding's feed.
+#[derive(Debug, Clone)]
+pub struct FeedInput {
+    /// The feed.
+    pub source: FeedSource,
+    /// Its size cap (the binding's).
+    pub max_bytes: u64,
+}
+
+/// Replays `tapes` (and the feed, when given) through the binding's active
+/// version and `candidate`.
 pub async fn run(
     runtime: &Runtime,
     binding: &Binding,
     candidate: &Plugin,
     tapes: &[DispatchTape],
+    feed: Option<&FeedInput>,
 ) -> ShadowReport {
     let active = binding.plugin();
     let mut options = binding.options.clone();
@@ -219,6 +381,10 @@ pub async fn run(
         }
         orders.push(order);
     }
+    let feed = match feed {
+        Some(input) => Some(shadow_feed(runtime, &options, &active, candidate, input).await),
+        None => None,
+    };
     ShadowReport {
         plugin: binding.config.plugin.clone(),
         binding: binding.config.id.clone(),
@@ -226,6 +392,7 @@ pub async fn run(
         candidate_version: candidate.metadata().version.clone(),
         orders,
         totals,
+        feed,
     }
 }
 
@@ -322,4 +489,311 @@ async fn side(
             .collect(),
         millis,
     }
+}
+
+/// One version's parser on the feed, and what it gave that the other
+/// version has not (yet).
+struct FeedSide {
+    session: Option<FeedSession>,
+    run: FeedSideRun,
+    records: u64,
+    unpaired: HashMap<String, FeedRecord>,
+}
+
+impl FeedSide {
+    /// Pushes `chunk` (the end of the feed when empty) into the parser;
+    /// the records it completed, none once the parser stopped.
+    async fn feed(&mut self, chunk: &[u8]) -> Vec<FeedRecord> {
+        let Some(session) = self.session.as_mut() else {
+            return Vec::new();
+        };
+        let started = Instant::now();
+        let answer = if chunk.is_empty() {
+            session.finish().await
+        } else {
+            session.push(chunk).await
+        };
+        self.run.millis += started.elapsed().as_millis() as u64;
+        self.run.guest_memory_peak_bytes = session.memory_peak();
+        let records = match answer {
+            Ok(Ok(records)) => records,
+            Ok(Err(e)) => {
+                self.run.feed_error = Some(describe_feed_error(&e));
+                Vec::new()
+            }
+            Err(e) => {
+                self.run.failure = Some(e.to_string());
+                Vec::new()
+            }
+        };
+        if chunk.is_empty() || self.run.feed_error.is_some() || self.run.failure.is_some() {
+            self.session = None;
+        }
+        for record in &records {
+            match record {
+                FeedRecord::Product(_) => self.run.products += 1,
+                FeedRecord::Rejected(_) => self.run.rejected += 1,
+            }
+        }
+        records
+    }
+
+    /// The record's key: its SKU, else its position, else its number; a
+    /// key this side already holds unpaired gets a `#n` suffix.
+    fn key(&mut self, record: &FeedRecord) -> String {
+        self.records += 1;
+        let base = match record {
+            FeedRecord::Product(p) => p.sku.clone(),
+            FeedRecord::Rejected(r) => r
+                .sku
+                .clone()
+                .or_else(|| r.position.clone())
+                .unwrap_or_else(|| format!("record {}", self.records)),
+        };
+        let mut key = base.clone();
+        let mut n = 1;
+        while self.unpaired.contains_key(&key) {
+            n += 1;
+            key = format!("{base} #{n}");
+        }
+        key
+    }
+}
+
+/// A record as JSON: `{"product": …}` or `{"rejected": …}`.
+fn record_json(record: &FeedRecord) -> Value {
+    let value =
+        |v: Result<Value, serde_json::Error>| v.unwrap_or_else(|e| Value::String(e.to_string()));
+    match record {
+        FeedRecord::Product(p) => serde_json::json!({ "product": value(serde_json::to_value(p)) }),
+        FeedRecord::Rejected(r) => {
+            serde_json::json!({ "rejected": value(serde_json::to_value(r)) })
+        }
+    }
+}
+
+/// The comparison of the feed so far.
+struct FeedComparison {
+    totals: FeedTotals,
+    records: Vec<RecordShadow>,
+}
+
+impl FeedComparison {
+    fn list(&mut self, key: String, outcome: &str, differences: Vec<ShadowDifference>) {
+        if self.records.len() < RECORDS_LISTED {
+            self.records.push(RecordShadow {
+                key,
+                outcome: outcome.into(),
+                differences,
+            });
+        }
+    }
+
+    /// Pairs each of `records`, given by `this` side, with the same key
+    /// waiting on `other`, or leaves it waiting on `this`.
+    fn pair(
+        &mut self,
+        records: Vec<FeedRecord>,
+        this: &mut FeedSide,
+        other: &mut FeedSide,
+        this_is_active: bool,
+    ) {
+        for record in records {
+            let key = this.key(&record);
+            let Some(waiting) = other.unpaired.remove(&key) else {
+                this.unpaired.insert(key, record);
+                continue;
+            };
+            self.totals.paired += 1;
+            if waiting == record {
+                self.totals.same += 1;
+                continue;
+            }
+            self.totals.differs += 1;
+            let (active, candidate) = if this_is_active {
+                (record, waiting)
+            } else {
+                (waiting, record)
+            };
+            let mut found: Vec<Difference> = Vec::new();
+            diff(
+                "$",
+                &record_json(&active),
+                &record_json(&candidate),
+                &mut found,
+            );
+            let differences = found
+                .into_iter()
+                .map(|d| ShadowDifference {
+                    path: d.path,
+                    active: d.expected,
+                    candidate: d.actual,
+                })
+                .collect();
+            self.list(key, "differs", differences);
+        }
+    }
+
+    /// What is still unpaired at the end is what only one version gave.
+    fn finish(&mut self, active: &mut FeedSide, candidate: &mut FeedSide) {
+        for (side, outcome, unpaired) in [
+            ("active", "only-active", &mut active.unpaired),
+            ("candidate", "only-candidate", &mut candidate.unpaired),
+        ] {
+            let mut left: Vec<(String, FeedRecord)> = unpaired.drain().collect();
+            left.sort_by(|a, b| a.0.cmp(&b.0));
+            for (key, record) in left {
+                if side == "active" {
+                    self.totals.only_active += 1;
+                } else {
+                    self.totals.only_candidate += 1;
+                }
+                let value = Some(record_json(&record));
+                let (a, c) = if side == "active" {
+                    (value, None)
+                } else {
+                    (None, value)
+                };
+                self.list(
+                    key,
+                    outcome,
+                    vec![ShadowDifference {
+                        path: "$".into(),
+                        active: a,
+                        candidate: c,
+                    }],
+                );
+            }
+        }
+    }
+}
+
+/// The binding's feed, read once, through both versions' parsers.
+async fn shadow_feed(
+    runtime: &Runtime,
+    options: &CallOptions,
+    active: &Plugin,
+    candidate: &Plugin,
+    input: &FeedInput,
+) -> FeedShadow {
+    let mut report = FeedShadow {
+        source: match &input.source {
+            FeedSource::File(path) => path.display().to_string(),
+            FeedSource::Url(url) => url.to_string(),
+        },
+        bytes: 0,
+        outcome: "error".into(),
+        error: None,
+        active: FeedSideRun::default(),
+        candidate: FeedSideRun::default(),
+        totals: FeedTotals::default(),
+        records: Vec::new(),
+    };
+    let opened = FeedBytes::open(
+        &input.source,
+        FEED_CHUNK_BYTES,
+        &Validators::default(),
+        Some(input.max_bytes),
+    )
+    .await;
+    let mut bytes = match opened {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            report.error =
+                Some("the feed's server answered 304 to an unconditional request".into());
+            return report;
+        }
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    let mut sides = Vec::with_capacity(2);
+    for plugin in [active, candidate] {
+        let mut side = FeedSide {
+            session: None,
+            run: FeedSideRun::default(),
+            records: 0,
+            unpaired: HashMap::new(),
+        };
+        match plugin
+            .open_feed(runtime, options, bytes.content_type())
+            .await
+        {
+            Ok(Ok(session)) => side.session = Some(session),
+            Ok(Err(e)) => side.run.feed_error = Some(describe_feed_error(&e)),
+            Err(e) => side.run.failure = Some(e.to_string()),
+        }
+        sides.push(side);
+    }
+    let (Some(mut c), Some(mut a)) = (sides.pop(), sides.pop()) else {
+        return report;
+    };
+    let mut comparison = FeedComparison {
+        totals: FeedTotals::default(),
+        records: Vec::new(),
+    };
+    let started = Instant::now();
+    let mut stopped: Option<String> = None;
+    loop {
+        let chunk = match bytes.next_chunk().await {
+            Ok(chunk) => chunk,
+            Err(FeedRunError::Source(e)) => {
+                stopped = Some(format!("could not read the feed: {e}"));
+                break;
+            }
+            Err(e) => {
+                stopped = Some(e.to_string());
+                break;
+            }
+        };
+        let end = chunk.is_empty();
+        let from_active = a.feed(chunk).await;
+        let from_candidate = c.feed(chunk).await;
+        comparison.pair(from_active, &mut a, &mut c, true);
+        comparison.pair(from_candidate, &mut c, &mut a, false);
+        if end || (a.session.is_none() && c.session.is_none()) {
+            break;
+        }
+        if a.unpaired.len().max(c.unpaired.len()) > UNPAIRED_KEPT {
+            stopped = Some(format!(
+                "comparison stopped after {} bytes: over {UNPAIRED_KEPT} records of one version have no counterpart in the other",
+                bytes.progress().0
+            ));
+            break;
+        }
+        if started.elapsed() > FEED_BUDGET {
+            stopped = Some(format!(
+                "comparison stopped after {} bytes: it took more than its {} s",
+                bytes.progress().0,
+                FEED_BUDGET.as_secs()
+            ));
+            break;
+        }
+    }
+    report.bytes = bytes.progress().0;
+    let failed: Vec<String> = [("active", &a.run), ("candidate", &c.run)]
+        .iter()
+        .filter_map(|(name, run)| run.failure.as_ref().map(|f| format!("{name}: {f}")))
+        .collect();
+    if !failed.is_empty() {
+        stopped = Some(format!("the plugin failed: {}", failed.join("; ")));
+    }
+    match stopped {
+        Some(why) => report.error = Some(why),
+        None => {
+            comparison.finish(&mut a, &mut c);
+            let t = &comparison.totals;
+            let same = t.differs == 0
+                && t.only_active == 0
+                && t.only_candidate == 0
+                && a.run.feed_error == c.run.feed_error;
+            report.outcome = if same { "same" } else { "differs" }.into();
+        }
+    }
+    report.totals = comparison.totals;
+    report.records = comparison.records;
+    report.active = a.run;
+    report.candidate = c.run;
+    report
 }

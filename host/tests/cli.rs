@@ -61,7 +61,7 @@ fn inspect_shows_metadata_capabilities_and_imports() {
 
 #[test]
 fn inspect_refuses_what_does_not_fit_the_contract_with_a_reason() {
-    let cases: [(&str, Vec<u8>, &str); 4] = [
+    let cases: [(&str, Vec<u8>, &str); 5] = [
         (
             "notes.txt",
             b"hello".to_vec(),
@@ -82,6 +82,15 @@ fn inspect_refuses_what_does_not_fit_the_contract_with_a_reason() {
             "empty.wasm",
             wat::parse_str("(component)").expect("wat"),
             "does not export 'shopbridge:connector/plugin'",
+        ),
+        (
+            "instances.wasm",
+            wat::parse_str(format!(
+                "(component (core module $m) {})",
+                "(core instance (instantiate $m))".repeat(9)
+            ))
+            .expect("wat"),
+            "needs more than a plugin instance may have on this host",
         ),
     ];
     for (name, bytes, reason) in cases {

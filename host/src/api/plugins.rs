@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::{AppState, Problem, json};
 use crate::auth::Principal;
+use crate::feed::FeedSource;
 use crate::fixtures::{self, FixtureSet, Mode};
 use crate::lifecycle::{self, ActivateError, LoadError, UploadError, Uploaded};
 use crate::shadow;
@@ -175,6 +176,9 @@ pub(super) async fn post_plugin(
             }
             UploadError::Contract(_) => {
                 refused(StatusCode::UNPROCESSABLE_ENTITY, "contract-mismatch", e)
+            }
+            UploadError::OverLimits(_) => {
+                refused(StatusCode::UNPROCESSABLE_ENTITY, "over-limits", e)
             }
             UploadError::Failed(_) => refused(StatusCode::UNPROCESSABLE_ENTITY, "plugin-failed", e),
             UploadError::NotOwner(_) => refused(StatusCode::FORBIDDEN, "forbidden", e),
@@ -406,9 +410,13 @@ struct ShadowRequest {
     /// The binding whose recent orders are replayed.
     binding: String,
     /// How many of its last orders (default [`shadow::DEFAULT_ORDERS`], at
-    /// most [`TAPES_KEPT`], all a binding keeps).
+    /// most [`TAPES_KEPT`], all a binding keeps; 0 for none).
     #[serde(default)]
     orders: Option<i64>,
+    /// Whether to compare the binding's feed too (default: when the
+    /// binding has a catalog).
+    #[serde(default)]
+    feed: Option<bool>,
 }
 
 /// `POST /v1/plugins/{name}/versions/{version}/shadow`: replays the
@@ -436,14 +444,14 @@ pub(super) async fn post_shadow(
     }
     let request: ShadowRequest = super::shops::parse(&super::shops::body(raw)?)?;
     let orders = request.orders.unwrap_or(shadow::DEFAULT_ORDERS);
-    if !(1..=TAPES_KEPT).contains(&orders) {
+    if !(0..=TAPES_KEPT).contains(&orders) {
         return Err(refuse(
             &uri,
             Some(&who.name),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-request",
             format!(
-                "orders is {orders}: replay from 1 to {TAPES_KEPT} orders (a binding keeps its last {TAPES_KEPT})"
+                "orders is {orders}: replay from 0 to {TAPES_KEPT} orders (a binding keeps its last {TAPES_KEPT})"
             ),
         ));
     }
@@ -468,6 +476,35 @@ pub(super) async fn post_shadow(
             ),
         ));
     }
+    let catalog = binding.config.catalog.as_ref();
+    let feed = match (request.feed, catalog) {
+        (Some(false), _) | (None, None) => None,
+        (_, Some(catalog)) => Some(shadow::FeedInput {
+            source: FeedSource::parse(&catalog.feed_url),
+            max_bytes: catalog.max_feed_bytes,
+        }),
+        (Some(true), None) => {
+            return Err(refuse(
+                &uri,
+                Some(&who.name),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                format!(
+                    "binding '{}' has no catalog feed to compare",
+                    binding.config.id
+                ),
+            ));
+        }
+    };
+    if orders == 0 && feed.is_none() {
+        return Err(refuse(
+            &uri,
+            Some(&who.name),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            "nothing to replay: no orders and no feed".into(),
+        ));
+    }
     let candidate = lifecycle::resolve(&state.store, &state.registry, &name, &version)
         .await
         .map_err(|e| match e {
@@ -485,11 +522,22 @@ pub(super) async fn post_shadow(
                 e.to_string(),
             ),
         })?;
-    let tapes = state
-        .store
-        .dispatch_tapes(&binding.config.id, orders)
-        .await?;
-    let report = shadow::run(state.registry.runtime(), binding, &candidate.plugin, &tapes).await;
-    tracing::info!(plugin = %name, %version, binding = %binding.config.id, who = %who.name, orders = report.totals.orders, differs = report.totals.differs, errors = report.totals.errors, "shadow run");
+    let tapes = if orders == 0 {
+        Vec::new()
+    } else {
+        state
+            .store
+            .dispatch_tapes(&binding.config.id, orders)
+            .await?
+    };
+    let report = shadow::run(
+        state.registry.runtime(),
+        binding,
+        &candidate.plugin,
+        &tapes,
+        feed.as_ref(),
+    )
+    .await;
+    tracing::info!(plugin = %name, %version, binding = %binding.config.id, who = %who.name, orders = report.totals.orders, differs = report.totals.differs, errors = report.totals.errors, feed = ?report.feed.as_ref().map(|f| &f.outcome), "shadow run");
     Ok(json(StatusCode::OK, &report))
 }

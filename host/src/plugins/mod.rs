@@ -98,7 +98,6 @@ impl Plugin {
             ));
         }
         crate::runtime::compile_component(engine, bytes)
-            .map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))
     }
 
     /// Checks a compiled component against the contract, then reads its

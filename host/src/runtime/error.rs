@@ -10,6 +10,11 @@ pub enum PluginError {
     /// The bytes are not a component this host can compile.
     #[error("not a valid WebAssembly component: {0}")]
     InvalidComponent(String),
+    /// The component is valid but needs more than one instance may have
+    /// here (core instances, memories, tables, their sizes): the pooling
+    /// allocator's per-instance limits, or the memory cap of a call.
+    #[error("the component needs more than a plugin instance may have on this host: {0}")]
+    OverLimits(String),
     /// The component does not fit the `shopbridge:connector` contract.
     #[error("component does not fit the shopbridge:connector@0.1 contract: {0}")]
     Contract(String),

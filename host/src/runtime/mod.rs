@@ -245,14 +245,20 @@ fn engine_config(config: &RuntimeConfig) -> Config {
 /// arenas. Compiling one feed parser that way left a server idling at
 /// ~230 MiB resident instead of ~20 (measured); with the compiler dropped
 /// and the freed pages handed back, the idle server stays small.
-pub fn compile_component(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Component> {
+///
+/// A component that does not compile is [`PluginError::InvalidComponent`].
+/// One that compiles but does not fit the pooling allocator's per-instance
+/// limits is [`PluginError::OverLimits`]: the throwaway engine allocates on
+/// demand, so those limits are checked only when `engine` loads the code.
+pub fn compile_component(engine: &Engine, bytes: &[u8]) -> Result<Component, PluginError> {
     let mut config = engine.config().clone();
     // The compiler's settings, tunables and features make the artefact
     // compatible; the instance allocator does not enter into it.
     config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
-    let artefact = Engine::new(&config)?.precompile_component(bytes)?;
+    let compiled = Engine::new(&config).and_then(|compiler| compiler.precompile_component(bytes));
     release_freed_memory();
-    load_own_artefact(engine, &artefact)
+    let artefact = compiled.map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))?;
+    load_own_artefact(engine, &artefact).map_err(|e| PluginError::OverLimits(format!("{e:#}")))
 }
 
 /// Loads machine code that [`compile_component`] produced just now.

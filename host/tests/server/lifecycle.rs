@@ -38,10 +38,24 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The `swapped` binding's feed (`sku;name;price in cents`), on which
+/// swap 2.0.0 parses differently from 1.0.0: an upper-case name for SW-1
+/// (SW-2's already is), a product without a price for SW-3 (1.0.0 rejects
+/// the line), and SW-5's free sample left out.
+const SWAP_FEED: &str = "SW-1;Blue mug;1299\nSW-2;RED MUG;1499\nSW-3;Teapot\nSW-5;Sample;0\n";
+
 /// A configuration: one shop, one binding `swapped` to the `swap` plugin
-/// (1.0.0 in the file), an operator and two integrators (tokens hashed in
-/// the file, but globex's in clear, which the file also accepts).
+/// (1.0.0 in the file) with a catalog feed (a file, never synced: no
+/// schedule), an operator and two integrators (tokens hashed in the file,
+/// but globex's in clear, which the file also accepts).
 fn config_file(database: &Database, listen: &str) -> std::path::PathBuf {
+    let stem = format!(
+        "shopbridge-lifecycle-{}-{}",
+        std::process::id(),
+        sha256_hex(database.url.as_bytes())
+    );
+    let feed = std::env::temp_dir().join(format!("{stem}-feed.csv"));
+    std::fs::write(&feed, SWAP_FEED).expect("writing the feed");
     let text = format!(
         r#"
 [server]
@@ -67,6 +81,9 @@ plugin = "swap"
 sku_prefixes = [""]
 status_poll = "1h"
 
+[bindings.catalog]
+feed_url = "{}"
+
 [[operators]]
 name = "ops"
 token_sha256 = "{}"
@@ -81,14 +98,11 @@ token = "{GLOBEX_TOKEN}"
 "#,
         database.url,
         components::SWAP_V1,
+        feed.display(),
         sha256_hex(OPERATOR_TOKEN.as_bytes()),
         sha256_hex(ACME_TOKEN.as_bytes()),
     );
-    let path = std::env::temp_dir().join(format!(
-        "shopbridge-lifecycle-{}-{}.toml",
-        std::process::id(),
-        sha256_hex(database.url.as_bytes())
-    ));
+    let path = std::env::temp_dir().join(format!("{stem}.toml"));
     std::fs::write(&path, text).expect("writing the config");
     path
 }
@@ -252,7 +266,7 @@ fn who_may_do_what_and_every_refusal_with_its_reason() {
     );
 
     // What an upload refuses, each with its reason.
-    let cases: [(&str, Vec<u8>, u16, &str, &str); 5] = [
+    let cases: [(&str, Vec<u8>, u16, &str, &str); 8] = [
         (
             "text",
             b"hello, I am not wasm".to_vec(),
@@ -281,6 +295,40 @@ fn who_may_do_what_and_every_refusal_with_its_reason() {
             422,
             "contract-mismatch",
             "does not export 'shopbridge:connector/plugin'",
+        ),
+        // Valid components that need more than one instance may have
+        // (the pooling allocator's per-instance limits, and the memory a
+        // call may use), refused before anything runs.
+        (
+            "nine core instances",
+            wat::parse_str(format!(
+                "(component (core module $m) {})",
+                "(core instance (instantiate $m))".repeat(9)
+            ))
+            .expect("wat"),
+            422,
+            "over-limits",
+            "9 core module instances, which exceeds the configured maximum of 8",
+        ),
+        (
+            "a 2 GiB memory",
+            wat::parse_str(
+                "(component (core module $m (memory 32768)) (core instance (instantiate $m)))",
+            )
+            .expect("wat"),
+            422,
+            "over-limits",
+            "module memory does not fit in pooling allocator requirements",
+        ),
+        (
+            "a table of a million entries",
+            wat::parse_str(
+                "(component (core module $m (table 1000000 funcref)) (core instance (instantiate $m)))",
+            )
+            .expect("wat"),
+            422,
+            "over-limits",
+            "module table does not fit in pooling allocator requirements",
         ),
         (
             "too large",
@@ -875,7 +923,10 @@ fn every_upload_runs_the_conformance_suite_and_a_failing_version_needs_an_overri
         "{crashed}"
     );
     assert_eq!(case(report, "order with an unknown SKU")["passed"], true);
-    assert_eq!(case(report, "empty feed")["outcome"], "skipped");
+    // Its feed parser survives the feed cases: only the order case fails.
+    for feed_case in ["empty feed", "truncated feed", "entity bomb"] {
+        assert_eq!(case(report, feed_case)["passed"], true, "{report}");
+    }
     let listed = call(
         &base,
         "GET",
@@ -1114,6 +1165,60 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
         // Nothing but the answer's two version-bearing fields differs.
         assert_eq!(differences.len(), 2, "{order}");
     }
+    // The binding's feed through both parsers, records paired by SKU.
+    let feed = &report["feed"];
+    assert_eq!(feed["outcome"], "differs", "{feed}");
+    assert_eq!(feed["bytes"], SWAP_FEED.len(), "{feed}");
+    assert_eq!(
+        feed["totals"],
+        json!({ "paired": 3, "same": 1, "differs": 2, "only_active": 1, "only_candidate": 0 }),
+        "{feed}"
+    );
+    assert_eq!(
+        (&feed["active"]["products"], &feed["active"]["rejected"]),
+        (&json!(3), &json!(1)),
+        "{feed}"
+    );
+    assert_eq!(
+        (
+            &feed["candidate"]["products"],
+            &feed["candidate"]["rejected"]
+        ),
+        (&json!(3), &json!(0)),
+        "{feed}"
+    );
+    let records = feed["records"].as_array().expect("records");
+    let keyed = |key: &str| {
+        records
+            .iter()
+            .find(|r| r["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {feed}"))
+    };
+    assert_eq!(
+        keyed("SW-1")["differences"],
+        json!([{ "path": "$.product.name", "active": "Blue mug", "candidate": "BLUE MUG" }]),
+        "{feed}"
+    );
+    let teapot = keyed("SW-3");
+    assert_eq!(teapot["outcome"], "differs", "{feed}");
+    let paths: Vec<&str> = teapot["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .filter_map(|d| d["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["$.rejected", "$.product"], "{feed}");
+    assert_eq!(
+        teapot["differences"][0]["active"]["reason"], "no price in cents",
+        "{feed}"
+    );
+    assert_eq!(
+        teapot["differences"][1]["candidate"]["wholesale_price"],
+        Value::Null,
+        "{feed}"
+    );
+    assert_eq!(keyed("SW-5")["outcome"], "only-active", "{feed}");
+    assert_eq!(records.len(), 3, "SW-2 is the same through both: {feed}");
     // The shadow run changed nothing: the binding still runs 1.0.0.
     assert_eq!(running(&server.base)["version"], "1.0.0");
 
@@ -1128,6 +1233,39 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     assert_eq!(same.body["totals"]["orders"], 2, "{:?}", same.body);
     assert_eq!(same.body["totals"]["same"], 2, "{:?}", same.body);
     assert_eq!(same.body["totals"]["differs"], 0, "{:?}", same.body);
+    assert_eq!(same.body["feed"]["outcome"], "same", "{:?}", same.body);
+    assert_eq!(same.body["feed"]["totals"]["same"], 4, "{:?}", same.body);
+
+    // The feed alone, or the orders alone.
+    let feed_only = shadow(
+        &server.base,
+        OPERATOR_TOKEN,
+        "2.0.0",
+        json!({ "binding": "swapped", "orders": 0 }),
+    );
+    assert_eq!(feed_only.status, 200, "{:?}", feed_only.body);
+    assert_eq!(
+        feed_only.body["totals"]["orders"], 0,
+        "{:?}",
+        feed_only.body
+    );
+    assert_eq!(
+        feed_only.body["feed"]["outcome"], "differs",
+        "{:?}",
+        feed_only.body
+    );
+    let orders_only = shadow(
+        &server.base,
+        OPERATOR_TOKEN,
+        "2.0.0",
+        json!({ "binding": "swapped", "feed": false }),
+    );
+    assert_eq!(orders_only.status, 200, "{:?}", orders_only.body);
+    assert!(
+        orders_only.body.get("feed").is_none(),
+        "{:?}",
+        orders_only.body
+    );
 
     // Refusals.
     let body = json!({ "binding": "swapped" });
@@ -1167,7 +1305,18 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
         ),
         422,
         "invalid-request",
-        "from 1 to 50",
+        "from 0 to 50",
+    );
+    assert_refused(
+        &shadow(
+            &server.base,
+            OPERATOR_TOKEN,
+            "2.0.0",
+            json!({ "binding": "swapped", "orders": 0, "feed": false }),
+        ),
+        422,
+        "invalid-request",
+        "nothing to replay",
     );
 
     // A binding of another plugin.
@@ -1207,6 +1356,19 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     );
     assert!(
         stdout.contains("3 orders: 0 same, 3 differ, 0 errors"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"SW-1 $.product.name: active "Blue mug", candidate "BLUE MUG""#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SW-5: only the active version gives it"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("3 records paired: 1 same, 2 differ; 1 only in active, 0 only in candidate"),
         "{stdout}"
     );
 
