@@ -4,6 +4,11 @@
 //! same parser compiled natively, in the same run. Also reports the guest's
 //! memory peak.
 //!
+//! Beside them, to show where the gap lies, the same component on bare
+//! wasmtime with the host's compiler and allocator settings but without
+//! epoch interruption, limiter or output cap (imports stubbed as traps:
+//! parsing calls none): the ratio the sandbox's deadline checks leave.
+//!
 //! Run: `cargo xtask bench feed_throughput` (release build).
 //! `FEED_MB` changes the size (default 100).
 
@@ -11,9 +16,12 @@ use std::time::{Duration, Instant};
 
 use google_merchant::MerchantParser;
 use shopbridge::plugins::CallOptions;
+use shopbridge::runtime::bindings::ConnectorPre;
 use shopbridge_guest_sdk::{FeedParse, FeedRecord};
 use shopbridge_tests::feedgen::merchant_feed;
 use shopbridge_tests::{block_on, components, plugin, runtime};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
 const CHUNK: usize = 64 << 10;
 const ROUNDS: usize = 5;
@@ -32,8 +40,12 @@ fn main() {
 
     let merchant = block_on(plugin(components::GOOGLE_MERCHANT));
     let options = CallOptions::default();
+    let bare = BareGuest::new(components::GOOGLE_MERCHANT, false);
+    let bare_epochs = BareGuest::new(components::GOOGLE_MERCHANT, true);
     let mut native = Vec::new();
     let mut guest = Vec::new();
+    let mut unlimited = Vec::new();
+    let mut epochs = Vec::new();
     let mut peak = 0usize;
     // Alternate the two so that both see the same machine conditions.
     for _ in 0..ROUNDS {
@@ -64,9 +76,19 @@ fn main() {
         guest.push(elapsed);
         peak = peak.max(memory);
         assert_eq!(products, items, "plugin lost items");
+
+        let started = Instant::now();
+        assert_eq!(bare.parse(&feed), items, "bare wasmtime lost items");
+        unlimited.push(started.elapsed());
+
+        let started = Instant::now();
+        assert_eq!(bare_epochs.parse(&feed), items, "bare wasmtime lost items");
+        epochs.push(started.elapsed());
     }
     let native = median(native);
     let guest = median(guest);
+    let unlimited = median(unlimited);
+    let epochs = median(epochs);
     let mbps = |d: Duration| feed.len() as f64 / 1e6 / d.as_secs_f64();
     println!("feed_throughput: native parser: {:.1} MB/s", mbps(native));
     println!(
@@ -81,6 +103,95 @@ fn main() {
         "feed_throughput: guest memory peak = {:.2} MiB (target: under 8 MiB)",
         peak as f64 / (1 << 20) as f64
     );
+    println!(
+        "feed_throughput: the same component on bare wasmtime, epoch checks compiled in, no limits: {:.1} MB/s, {:.2}x native",
+        mbps(epochs),
+        native.as_secs_f64() / epochs.as_secs_f64()
+    );
+    println!(
+        "feed_throughput: the same component on bare wasmtime, no epoch interruption, no limits: {:.1} MB/s, {:.2}x native",
+        mbps(unlimited),
+        native.as_secs_f64() / unlimited.as_secs_f64()
+    );
+}
+
+/// The plugin on a bare wasmtime engine: the host's compiler and pooling
+/// settings (inlining, dirty-page reset), epoch checks compiled in or not
+/// (never firing: nothing advances the epoch), no memory limiter, no
+/// output cap, no settings, other imports stubbed as traps.
+struct BareGuest {
+    engine: Engine,
+    pre: ConnectorPre<()>,
+    epochs: bool,
+}
+
+impl BareGuest {
+    fn new(path: &str, epochs: bool) -> Self {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(epochs);
+        config.compiler_inlining(wasmtime::Inlining::Yes);
+        let mut pool = PoolingAllocationConfig::new();
+        if PoolingAllocationConfig::is_pagemap_scan_available() {
+            pool.pagemap_scan(wasmtime::Enabled::Yes);
+            pool.linear_memory_keep_resident(2 << 20);
+            pool.table_keep_resident(64 << 10);
+        }
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).expect("engine");
+        let component = Component::from_file(&engine, path).expect("compiles");
+        let mut linker: Linker<()> = Linker::new(&engine);
+        // Settings: the currency, as the host's bench gives none either
+        // (the parser's default); everything else traps.
+        linker
+            .instance("shopbridge:connector/settings@0.1.0")
+            .expect("settings")
+            .func_wrap("get", |_, (_name,): (String,)| Ok((None::<String>,)))
+            .expect("defines settings.get");
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .expect("stubs imports");
+        let pre = ConnectorPre::new(linker.instantiate_pre(&component).expect("links"))
+            .expect("exports the contract");
+        BareGuest {
+            engine,
+            pre,
+            epochs,
+        }
+    }
+
+    /// Products parsed from `feed`, pushed in `CHUNK`s.
+    fn parse(&self, feed: &[u8]) -> u64 {
+        block_on(async {
+            let mut store = Store::new(&self.engine, ());
+            if self.epochs {
+                store.set_epoch_deadline(u64::MAX / 2);
+            }
+            let connector = self
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .expect("instantiates");
+            let parser = connector.shopbridge_connector_catalog().feed_parser();
+            let session = parser
+                .call_open(&mut store, None)
+                .await
+                .expect("runs")
+                .expect("opens");
+            let mut products = 0;
+            for chunk in feed.chunks(CHUNK) {
+                let records = parser.call_push(&mut store, session, chunk).await;
+                products += count_host(records.expect("runs").expect("parses"));
+            }
+            let records = parser.call_finish(&mut store, session).await;
+            products += count_host(records.expect("runs").expect("finishes"));
+            session
+                .resource_drop_async(&mut store)
+                .await
+                .expect("drops");
+            products
+        })
+    }
 }
 
 fn count(records: Vec<FeedRecord>) -> u64 {
