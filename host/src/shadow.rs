@@ -417,16 +417,7 @@ async fn shadow_order(
     let a = side(runtime, options, active, &order, &exchanges).await;
     let c = side(runtime, options, candidate, &order, &exchanges).await;
     if let (Some(ao), Some(co)) = (&a.output, &c.output) {
-        let mut found: Vec<Difference> = Vec::new();
-        diff("$", ao, co, &mut found);
-        report.differences = found
-            .into_iter()
-            .map(|d| ShadowDifference {
-                path: d.path,
-                active: d.expected,
-                candidate: d.actual,
-            })
-            .collect();
+        report.differences = differences(ao, co);
         report.outcome = if report.differences.is_empty() {
             "same".into()
         } else {
@@ -442,6 +433,20 @@ async fn shadow_order(
     report.active = Some(a);
     report.candidate = Some(c);
     report
+}
+
+/// Where `candidate` differs from `active`, as JSON paths with both values.
+fn differences(active: &Value, candidate: &Value) -> Vec<ShadowDifference> {
+    let mut found: Vec<Difference> = Vec::new();
+    diff("$", active, candidate, &mut found);
+    found
+        .into_iter()
+        .map(|d| ShadowDifference {
+            path: d.path,
+            active: d.expected,
+            candidate: d.actual,
+        })
+        .collect()
 }
 
 /// One version's submit of the taped order, HTTP replayed from the tape.
@@ -615,21 +620,7 @@ impl FeedComparison {
             } else {
                 (waiting, record)
             };
-            let mut found: Vec<Difference> = Vec::new();
-            diff(
-                "$",
-                &record_json(&active),
-                &record_json(&candidate),
-                &mut found,
-            );
-            let differences = found
-                .into_iter()
-                .map(|d| ShadowDifference {
-                    path: d.path,
-                    active: d.expected,
-                    candidate: d.actual,
-                })
-                .collect();
+            let differences = differences(&record_json(&active), &record_json(&candidate));
             self.list(key, "differs", differences);
         }
     }

@@ -442,18 +442,21 @@ pub(super) async fn post_shadow(
             "a shadow run replays shops' real orders: it is for operators".into(),
         ));
     }
-    let request: ShadowRequest = super::shops::parse(&super::shops::body(raw)?)?;
-    let orders = request.orders.unwrap_or(shadow::DEFAULT_ORDERS);
-    if !(0..=TAPES_KEPT).contains(&orders) {
-        return Err(refuse(
+    let invalid = |detail: String| {
+        refuse(
             &uri,
             Some(&who.name),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-request",
-            format!(
-                "orders is {orders}: replay from 0 to {TAPES_KEPT} orders (a binding keeps its last {TAPES_KEPT})"
-            ),
-        ));
+            detail,
+        )
+    };
+    let request: ShadowRequest = super::shops::parse(&super::shops::body(raw)?)?;
+    let orders = request.orders.unwrap_or(shadow::DEFAULT_ORDERS);
+    if !(0..=TAPES_KEPT).contains(&orders) {
+        return Err(invalid(format!(
+            "orders is {orders}: replay from 0 to {TAPES_KEPT} orders (a binding keeps its last {TAPES_KEPT})"
+        )));
     }
     let Some(binding) = state.registry.binding(&request.binding) else {
         return Err(refuse(
@@ -484,26 +487,14 @@ pub(super) async fn post_shadow(
             max_bytes: catalog.max_feed_bytes,
         }),
         (Some(true), None) => {
-            return Err(refuse(
-                &uri,
-                Some(&who.name),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-request",
-                format!(
-                    "binding '{}' has no catalog feed to compare",
-                    binding.config.id
-                ),
-            ));
+            return Err(invalid(format!(
+                "binding '{}' has no catalog feed to compare",
+                binding.config.id
+            )));
         }
     };
     if orders == 0 && feed.is_none() {
-        return Err(refuse(
-            &uri,
-            Some(&who.name),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-request",
-            "nothing to replay: no orders and no feed".into(),
-        ));
+        return Err(invalid("nothing to replay: no orders and no feed".into()));
     }
     let candidate = lifecycle::resolve(&state.store, &state.registry, &name, &version)
         .await

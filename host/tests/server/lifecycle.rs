@@ -1105,6 +1105,13 @@ fn shadow(base: &str, token: &str, version: &str, body: Value) -> Answer {
     )
 }
 
+/// A shadow run by the operator that must answer 200.
+fn shadow_ok(base: &str, version: &str, body: Value) -> Answer {
+    let answer = shadow(base, OPERATOR_TOKEN, version, body);
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    answer
+}
+
 /// Orders placed on 1.0.0 are taped at dispatch; a shadow run of 2.0.0
 /// names, for each, the fields its answer changes (the `v2-` reference and
 /// the message), of 1.0.0 itself none; integrators, unknown versions and
@@ -1126,13 +1133,11 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
         201
     );
 
-    let answer = shadow(
+    let answer = shadow_ok(
         &server.base,
-        OPERATOR_TOKEN,
         "2.0.0",
         json!({ "binding": "swapped", "orders": 50 }),
     );
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
     let report = &answer.body;
     assert_eq!(report["active_version"], "1.0.0", "{report}");
     assert_eq!(report["candidate_version"], "2.0.0", "{report}");
@@ -1223,13 +1228,11 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     assert_eq!(running(&server.base)["version"], "1.0.0");
 
     // 1.0.0 beside itself: the same answers; two orders only when asked.
-    let same = shadow(
+    let same = shadow_ok(
         &server.base,
-        OPERATOR_TOKEN,
         "1.0.0",
         json!({ "binding": "swapped", "orders": 2 }),
     );
-    assert_eq!(same.status, 200, "{:?}", same.body);
     assert_eq!(same.body["totals"]["orders"], 2, "{:?}", same.body);
     assert_eq!(same.body["totals"]["same"], 2, "{:?}", same.body);
     assert_eq!(same.body["totals"]["differs"], 0, "{:?}", same.body);
@@ -1237,13 +1240,11 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     assert_eq!(same.body["feed"]["totals"]["same"], 4, "{:?}", same.body);
 
     // The feed alone, or the orders alone.
-    let feed_only = shadow(
+    let feed_only = shadow_ok(
         &server.base,
-        OPERATOR_TOKEN,
         "2.0.0",
         json!({ "binding": "swapped", "orders": 0 }),
     );
-    assert_eq!(feed_only.status, 200, "{:?}", feed_only.body);
     assert_eq!(
         feed_only.body["totals"]["orders"], 0,
         "{:?}",
@@ -1254,13 +1255,11 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
         "{:?}",
         feed_only.body
     );
-    let orders_only = shadow(
+    let orders_only = shadow_ok(
         &server.base,
-        OPERATOR_TOKEN,
         "2.0.0",
         json!({ "binding": "swapped", "feed": false }),
     );
-    assert_eq!(orders_only.status, 200, "{:?}", orders_only.body);
     assert!(
         orders_only.body.get("feed").is_none(),
         "{:?}",
@@ -1386,13 +1385,11 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
         upload(&server.base, OPERATOR_TOKEN, components::SWAP_V3).status,
         201
     );
-    let crash = shadow(
+    let crash = shadow_ok(
         &server.base,
-        OPERATOR_TOKEN,
         "3.0.0",
         json!({ "binding": "swapped", "orders": 2 }),
     );
-    assert_eq!(crash.status, 200, "{:?}", crash.body);
     let totals = &crash.body["totals"];
     assert_eq!(
         (totals["errors"].clone(), totals["differs"].clone()),
