@@ -153,6 +153,15 @@ pub struct ServerConfig {
     pub retry_max: Duration,
     /// Largest plugin component accepted by `POST /v1/plugins`, in bytes.
     pub max_plugin_bytes: usize,
+    /// Plugin jobs run at once by the API: uploads (compile and
+    /// conformance suite), fixture runs and shadow runs. They take whole
+    /// cores, which the order hook and dispatch need too. Default: half the
+    /// cores, at least one.
+    pub plugin_jobs: usize,
+    /// How long a plugin job waits for its turn before the request is
+    /// answered 503 (`busy`, with `Retry-After`).
+    #[serde(with = "humantime_serde")]
+    pub plugin_job_wait: Duration,
 }
 
 impl Default for ServerConfig {
@@ -169,6 +178,10 @@ impl Default for ServerConfig {
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
             max_plugin_bytes: crate::plugins::MAX_COMPONENT_BYTES,
+            plugin_jobs: std::thread::available_parallelism()
+                .map_or(1, |n| n.get() / 2)
+                .max(1),
+            plugin_job_wait: Duration::from_secs(60),
         }
     }
 }

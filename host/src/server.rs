@@ -95,6 +95,10 @@ pub async fn serve(
         replay_window: config.server.replay_window,
         max_body_bytes: config.server.max_body_bytes,
         max_plugin_bytes: config.server.max_plugin_bytes,
+        plugin_jobs: Arc::new(tokio::sync::Semaphore::new(
+            config.server.plugin_jobs.max(1),
+        )),
+        plugin_job_wait: config.server.plugin_job_wait,
         ready: ready.clone(),
     };
 

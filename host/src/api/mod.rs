@@ -45,6 +45,10 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Largest plugin component accepted by `POST /v1/plugins`.
     pub max_plugin_bytes: usize,
+    /// Turns for plugin jobs (uploads, fixture runs, shadow runs).
+    pub plugin_jobs: Arc<tokio::sync::Semaphore>,
+    /// How long a plugin job waits for a turn.
+    pub plugin_job_wait: Duration,
     /// False once shutdown has begun.
     pub ready: Arc<AtomicBool>,
 }
@@ -119,6 +123,9 @@ pub struct Problem {
     /// The fields at fault.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Seconds after which to try again (`Retry-After`), when it helps.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -130,7 +137,14 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// The same with a `Retry-After` header.
+    pub fn with_retry_after(mut self, seconds: u64) -> Problem {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// The same with field errors.
@@ -158,6 +172,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

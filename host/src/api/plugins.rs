@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::{AppState, Problem, json};
 use crate::auth::Principal;
@@ -30,6 +31,35 @@ fn refuse(uri: &Uri, who: Option<&str>, status: StatusCode, slug: &str, detail: 
     tracing::warn!(path = %uri.path(), who = who.unwrap_or("(anonymous)"), status = status.as_u16(), reason = %detail, "plugin API request refused");
     Problem::new(status, slug, detail)
 }
+
+/// Waits for a turn to run a plugin job (an upload, a fixture run, a
+/// shadow run: see `server.plugin_jobs`); `busy` (503, `Retry-After`) when
+/// none comes within `server.plugin_job_wait`. The turn ends when the
+/// permit is dropped.
+async fn plugin_job_turn(
+    state: &AppState,
+    uri: &Uri,
+    who: &Principal,
+) -> Result<OwnedSemaphorePermit, Problem> {
+    let wait = state.plugin_job_wait;
+    match tokio::time::timeout(wait, state.plugin_jobs.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) | Err(_) => Err(refuse(
+            uri,
+            Some(&who.name),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!(
+                "the server is running as many plugin jobs (uploads, fixture runs, shadow runs) as it allows at once (server.plugin_jobs), and none ended within {} ms; try again shortly",
+                wait.as_millis()
+            ),
+        )
+        .with_retry_after(PLUGIN_JOB_RETRY_AFTER_SECS)),
+    }
+}
+
+/// What a `busy` answer tells the client to wait, in seconds.
+const PLUGIN_JOB_RETRY_AFTER_SECS: u64 = 5;
 
 /// Who is calling, from the bearer token.
 fn principal(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<Principal, Problem> {
@@ -159,7 +189,9 @@ pub(super) async fn post_plugin(
     let raw = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| too_large())?;
+    let turn = plugin_job_turn(&state, &uri, &who).await?;
     let uploaded = lifecycle::upload(&state.store, &state.registry, &who, &raw, limit).await;
+    drop(turn);
     let refused = |status, slug: &str, e: UploadError| {
         refuse(&uri, Some(&who.name), status, slug, e.to_string())
     };
@@ -377,6 +409,7 @@ pub(super) async fn post_tests(
             e.to_string(),
         )
     })?;
+    let _turn = plugin_job_turn(&state, &uri, &who).await?;
     let loaded = lifecycle::resolve(&state.store, &state.registry, &name, &version)
         .await
         .map_err(|e| match e {
@@ -496,6 +529,7 @@ pub(super) async fn post_shadow(
     if orders == 0 && feed.is_none() {
         return Err(invalid("nothing to replay: no orders and no feed".into()));
     }
+    let _turn = plugin_job_turn(&state, &uri, &who).await?;
     let candidate = lifecycle::resolve(&state.store, &state.registry, &name, &version)
         .await
         .map_err(|e| match e {

@@ -49,13 +49,30 @@ const SWAP_FEED: &str = "SW-1;Blue mug;1299\nSW-2;RED MUG;1499\nSW-3;Teapot\nSW-
 /// schedule), an operator and two integrators (tokens hashed in the file,
 /// but globex's in clear, which the file also accepts).
 fn config_file(database: &Database, listen: &str) -> std::path::PathBuf {
+    config_file_with(database, listen, "", None)
+}
+
+/// The same, with more `[server]` settings, and the feed at `feed_url`
+/// instead of a file.
+fn config_file_with(
+    database: &Database,
+    listen: &str,
+    server: &str,
+    feed_url: Option<&str>,
+) -> std::path::PathBuf {
     let stem = format!(
         "shopbridge-lifecycle-{}-{}",
         std::process::id(),
         sha256_hex(database.url.as_bytes())
     );
-    let feed = std::env::temp_dir().join(format!("{stem}-feed.csv"));
-    std::fs::write(&feed, SWAP_FEED).expect("writing the feed");
+    let feed = match feed_url {
+        Some(url) => url.to_owned(),
+        None => {
+            let file = std::env::temp_dir().join(format!("{stem}-feed.csv"));
+            std::fs::write(&file, SWAP_FEED).expect("writing the feed");
+            file.display().to_string()
+        }
+    };
     let text = format!(
         r#"
 [server]
@@ -64,6 +81,7 @@ database = "{}"
 retry_base = "100ms"
 retry_max = "2s"
 max_plugin_bytes = {MAX_PLUGIN_BYTES}
+{server}
 
 [[plugins]]
 name = "swap"
@@ -98,7 +116,7 @@ token = "{GLOBEX_TOKEN}"
 "#,
         database.url,
         components::SWAP_V1,
-        feed.display(),
+        feed,
         sha256_hex(OPERATOR_TOKEN.as_bytes()),
         sha256_hex(ACME_TOKEN.as_bytes()),
     );
@@ -1414,5 +1432,103 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
         crash.body["orders"][1]["outcome"], "differs",
         "{:?}",
         crash.body
+    );
+}
+
+/// Serves `SWAP_FEED` over HTTP one line every `pause`, to whoever asks:
+/// a supplier whose feed takes a while to read.
+fn trickling_feed(pause: Duration) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let address = listener.local_addr().expect("an address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    request.push(byte[0]);
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    SWAP_FEED.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                for line in SWAP_FEED.split_inclusive('\n') {
+                    std::thread::sleep(pause);
+                    let _ = stream.write_all(line.as_bytes());
+                    let _ = stream.flush();
+                }
+            });
+        }
+    });
+    format!("http://{address}/feed.csv")
+}
+
+/// With one plugin job at a time (`server.plugin_jobs = 1`), a fixture run
+/// or an upload sent while a shadow run reads a slow feed waits its turn,
+/// and past `server.plugin_job_wait` is answered 503 `busy` with
+/// `Retry-After`; once the shadow run is over, the same request runs.
+#[test]
+fn plugin_jobs_take_turns_and_a_request_that_waits_too_long_is_told_to_retry() {
+    let database = Database::new(Db::Sqlite);
+    let feed = trickling_feed(Duration::from_millis(1000));
+    let server = Server::start_with_file(config_file_with(
+        &database,
+        "127.0.0.1:0",
+        "plugin_jobs = 1\nplugin_job_wait = \"300ms\"",
+        Some(&feed),
+    ));
+    let base = server.base.clone();
+    let started = Instant::now();
+    let shadow_run = std::thread::spawn(move || {
+        shadow_ok(&base, "1.0.0", json!({ "binding": "swapped", "orders": 0 }))
+    });
+    std::thread::sleep(Duration::from_millis(800));
+
+    let tests_path = "/v1/plugins/swap/versions/1.0.0/tests";
+    let fixtures =
+        json!({ "cases": [{ "name": "one line", "kind": "feed", "feed": "SW-1;Mug;1299\n" }] })
+            .to_string()
+            .into_bytes();
+    let busy = call(
+        &server.base,
+        "POST",
+        tests_path,
+        Some(OPERATOR_TOKEN),
+        fixtures.clone(),
+    );
+    assert_refused(&busy, 503, "busy", "server.plugin_jobs");
+    assert_eq!(
+        busy.headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5"),
+        "{:?}",
+        busy.headers
+    );
+    let upload_busy = upload(&server.base, OPERATOR_TOKEN, components::SWAP_V2);
+    assert_refused(&upload_busy, 503, "busy", "plugin jobs");
+
+    let report = shadow_run.join().expect("the shadow run's thread").body;
+    assert!(
+        started.elapsed() >= Duration::from_millis(4 * 1000),
+        "the feed took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(report["feed"]["outcome"], "same", "{report}");
+    assert_eq!(report["feed"]["bytes"], SWAP_FEED.len(), "{report}");
+    let ran = call(
+        &server.base,
+        "POST",
+        tests_path,
+        Some(OPERATOR_TOKEN),
+        fixtures,
+    );
+    assert_eq!(ran.status, 200, "{:?}", ran.body);
+    assert_eq!(
+        upload(&server.base, OPERATOR_TOKEN, components::SWAP_V2).status,
+        201
     );
 }
