@@ -1134,7 +1134,8 @@ fn shadow_ok(base: &str, version: &str, body: Value) -> Answer {
 /// names, for each, the fields its answer changes (the `v2-` reference and
 /// the message), of 1.0.0 itself none; integrators, unknown versions and
 /// bindings, and too many orders are refused; the CLI prints the report;
-/// 3.0.0, which crashes on one order, gives that order an error.
+/// 3.0.0, which crashes on one order and hangs on another, gives each of
+/// them an error.
 fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     let database = Database::new(db);
     let server = start(&database);
@@ -1433,6 +1434,35 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
         "{:?}",
         crash.body
     );
+
+    // 3.0.0 hangs on an order noted "hang": a replayed call is stopped at
+    // the shadow run's 10 s deadline, and that order is an error too.
+    let mut hanging = order_json("SH-5", &["SKU-1"]);
+    hanging["note"] = json!("hang");
+    assert_eq!(shop.post_order(&hanging).status, 202);
+    wait_for("SH-5 to be submitted", Duration::from_secs(30), || {
+        shop.order("SH-5").body["supplier_orders"][0]["supplier_reference"]
+            .as_str()
+            .map(str::to_owned)
+    });
+    let started = Instant::now();
+    let hung = shadow_ok(
+        &server.base,
+        "3.0.0",
+        json!({ "binding": "swapped", "orders": 1, "feed": false }),
+    );
+    let order = &hung.body["orders"][0];
+    assert_eq!(order["reference"], "SH-5", "{order}");
+    assert_eq!(order["outcome"], "error", "{order}");
+    assert!(
+        order["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("candidate") && e.contains("10s deadline")),
+        "{order}"
+    );
+    let millis = order["candidate"]["millis"].as_u64().unwrap_or_default();
+    assert!((10_000..15_000).contains(&millis), "{order}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{order}");
 }
 
 /// Serves `SWAP_FEED` over HTTP one line every `pause`, to whoever asks:

@@ -1,6 +1,7 @@
 // The `swap` test plugin, shared by its builds (`v1/`, `v2/`, `v3/`), which
 // differ only in `VERSION` (and 3.0.0 crashes on an order whose address has
-// no first line, for the conformance suite): a hot-swap test tells from each supplier
+// no first line, for the conformance suite, and hangs on an order whose
+// note is "hang", for the shadow run's deadline): a hot-swap test tells from each supplier
 // reference (`v<major>-<idempotency key>`) which version placed the order.
 // It talks to no supplier; each submission takes a few milliseconds of
 // work so that swaps land while calls are in flight.
@@ -38,6 +39,14 @@ impl Connector for Swap {
     fn submit_order(order: Order) -> Result<Submission, OrderError> {
         if VERSION.starts_with("3.") && order.shipping_address.line1.is_empty() {
             panic!("swap {VERSION} crashes on an address without a first line");
+        }
+        if VERSION.starts_with("3.") && order.note.as_deref() == Some("hang") {
+            // Spins until the host's deadline stops it (no clock import:
+            // a loop the optimiser cannot remove).
+            let mut x: u64 = 1;
+            loop {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
         }
         // About a millisecond of work per call (not a sleep: no clock
         // import), so that some calls are in flight when a swap lands.
