@@ -8,6 +8,8 @@
 //! activation and rollback change what shops run, so they are the
 //! operators'. Every refusal is logged with who and why.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -22,6 +24,7 @@ use crate::auth::Principal;
 use crate::feed::FeedSource;
 use crate::fixtures::{self, FixtureSet, Mode};
 use crate::lifecycle::{self, ActivateError, LoadError, UploadError, Uploaded};
+use crate::registry::Loaded;
 use crate::shadow;
 use crate::signature::KEY_HEADER;
 use crate::store::TAPES_KEPT;
@@ -56,6 +59,35 @@ async fn plugin_job_turn(
         )
         .with_retry_after(PLUGIN_JOB_RETRY_AFTER_SECS)),
     }
+}
+
+/// A stored version, loaded (from memory, the compiled cache, or compiled
+/// now), for a fixture run or a shadow run; a 404 `unknown-version` (a
+/// refusal, logged) or a 422 `plugin-failed` when it cannot be.
+async fn resolve_version(
+    state: &AppState,
+    uri: &Uri,
+    who: &Principal,
+    name: &str,
+    version: &str,
+) -> Result<Arc<Loaded>, Problem> {
+    lifecycle::resolve(&state.store, &state.registry, name, version)
+        .await
+        .map_err(|e| match e {
+            LoadError::Missing { .. } => refuse(
+                uri,
+                Some(&who.name),
+                StatusCode::NOT_FOUND,
+                "unknown-version",
+                e.to_string(),
+            ),
+            LoadError::Store(_) | LoadError::Compile(_) => Problem::internal(e),
+            LoadError::Plugin(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "plugin-failed",
+                e.to_string(),
+            ),
+        })
 }
 
 /// What a `busy` answer tells the client to wait, in seconds.
@@ -410,19 +442,7 @@ pub(super) async fn post_tests(
         )
     })?;
     let _turn = plugin_job_turn(&state, &uri, &who).await?;
-    let loaded = lifecycle::resolve(&state.store, &state.registry, &name, &version)
-        .await
-        .map_err(|e| match e {
-            LoadError::Missing { .. } => {
-                Problem::new(StatusCode::NOT_FOUND, "unknown-version", e.to_string())
-            }
-            LoadError::Store(_) | LoadError::Compile(_) => Problem::internal(e),
-            LoadError::Plugin(_) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "plugin-failed",
-                e.to_string(),
-            ),
-        })?;
+    let loaded = resolve_version(&state, &uri, &who, &name, &version).await?;
     let runtime = state.registry.runtime_arc();
     let report = fixtures::run(
         &runtime,
@@ -530,23 +550,7 @@ pub(super) async fn post_shadow(
         return Err(invalid("nothing to replay: no orders and no feed".into()));
     }
     let _turn = plugin_job_turn(&state, &uri, &who).await?;
-    let candidate = lifecycle::resolve(&state.store, &state.registry, &name, &version)
-        .await
-        .map_err(|e| match e {
-            LoadError::Missing { .. } => refuse(
-                &uri,
-                Some(&who.name),
-                StatusCode::NOT_FOUND,
-                "unknown-version",
-                e.to_string(),
-            ),
-            LoadError::Store(_) | LoadError::Compile(_) => Problem::internal(e),
-            LoadError::Plugin(_) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "plugin-failed",
-                e.to_string(),
-            ),
-        })?;
+    let candidate = resolve_version(&state, &uri, &who, &name, &version).await?;
     let tapes = if orders == 0 {
         Vec::new()
     } else {
