@@ -100,19 +100,13 @@ enum PluginCommand {
         /// The fixture directory (settings.json, cases/*.json).
         #[arg(long)]
         fixtures: PathBuf,
-        /// Record: run live and write the exchanges and expectations.
+        /// Record: run live and write the exchanges and expectations. The
+        /// settings and network options below are for recording only
+        /// (secret settings are written to the fixtures masked).
         #[arg(long)]
         record: bool,
-        /// With --record: a setting, as key=value (secret settings are
-        /// written to the fixtures masked).
-        #[arg(long = "settings", alias = "setting", value_name = "KEY=VALUE", value_parser = parse_setting)]
-        settings: Vec<(String, String)>,
-        /// With --record: hosts the plugin may reach.
-        #[arg(long = "allow-host", value_name = "HOST")]
-        allow_hosts: Vec<String>,
-        /// With --record: let the plugin reach private and loopback addresses.
-        #[arg(long)]
-        allow_private_network: bool,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -225,16 +219,8 @@ struct ParseArgs {
     /// The plugin component (.wasm).
     #[arg(long)]
     plugin: PathBuf,
-    /// A plugin setting, as key=value; repeat for several
-    /// (`--settings currency=EUR --settings delimiter=';'`).
-    #[arg(long = "settings", alias = "setting", value_name = "KEY=VALUE", value_parser = parse_setting)]
-    settings: Vec<(String, String)>,
-    /// Hosts the plugin may reach over HTTP (besides its declaration).
-    #[arg(long = "allow-host", value_name = "HOST")]
-    allow_hosts: Vec<String>,
-    /// Let the plugin reach private, loopback and link-local addresses.
-    #[arg(long)]
-    allow_private_network: bool,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
     /// Bytes pushed into the plugin per call.
     #[arg(long, default_value_t = feed::DEFAULT_CHUNK_BYTES)]
     chunk_size: usize,
@@ -249,6 +235,36 @@ struct ParseArgs {
     quiet: bool,
     /// The feed: a file path or an http(s) URL.
     source: String,
+}
+
+/// What a plugin run here is lent: its settings and its network.
+#[derive(Args)]
+struct SandboxArgs {
+    /// A plugin setting, as key=value; repeat for several
+    /// (`--settings currency=EUR --settings delimiter=';'`).
+    #[arg(long = "settings", alias = "setting", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    settings: Vec<(String, String)>,
+    /// Hosts the plugin may reach over HTTP (besides its declaration).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
+    /// Let the plugin reach private, loopback and link-local addresses.
+    #[arg(long)]
+    allow_private_network: bool,
+}
+
+impl SandboxArgs {
+    /// The network policy these options give.
+    fn network(&self) -> NetworkPolicy {
+        NetworkPolicy {
+            allowed_hosts: self
+                .allow_hosts
+                .iter()
+                .map(|h| HostPattern::new(h))
+                .collect(),
+            allow_private_network: self.allow_private_network,
+            ..NetworkPolicy::default()
+        }
+    }
 }
 
 fn parse_setting(text: &str) -> Result<(String, String), String> {
@@ -292,17 +308,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 component,
                 fixtures,
                 record,
-                settings,
-                allow_hosts,
-                allow_private_network,
+                sandbox,
                 json,
             }) => {
-                let network = record.then(|| NetworkPolicy {
-                    allowed_hosts: allow_hosts.iter().map(|h| HostPattern::new(h)).collect(),
-                    allow_private_network,
-                    ..NetworkPolicy::default()
-                });
-                plugin_test(component, fixtures, network, settings, json).await
+                let network = record.then(|| sandbox.network());
+                plugin_test(component, fixtures, network, sandbox.settings, json).await
             }
             Command::Plugin(PluginCommand::Upload { api, component }) => {
                 upload(api, component).await
@@ -613,16 +623,8 @@ async fn parse(args: ParseArgs) -> anyhow::Result<()> {
         );
     }
     let options = CallOptions {
-        settings: Settings::from_pairs(args.settings),
-        network: NetworkPolicy {
-            allowed_hosts: args
-                .allow_hosts
-                .iter()
-                .map(|h| HostPattern::new(h))
-                .collect(),
-            allow_private_network: args.allow_private_network,
-            ..NetworkPolicy::default()
-        },
+        network: args.sandbox.network(),
+        settings: Settings::from_pairs(args.sandbox.settings),
         limits: Limits {
             memory_bytes: args.memory_mib << 20,
             deadline: Duration::from_millis(args.deadline_ms),
