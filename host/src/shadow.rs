@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::feed::{FeedBytes, FeedRunError, FeedSource, Validators, describe_feed_error};
+use crate::feed::{FeedBytes, FeedSource, Validators, describe_feed_error};
 use crate::fixtures::{Difference, diff};
 use crate::plugins::{CallOptions, FeedSession, Plugin};
 use crate::registry::Binding;
@@ -235,7 +235,8 @@ pub struct FeedShadow {
     pub candidate: FeedSideRun,
     /// Counts by outcome.
     pub totals: FeedTotals,
-    /// The first records that are not the same, in feed order.
+    /// The first records that are not the same: those that differ in feed
+    /// order, then those only one version gave, by key.
     pub records: Vec<RecordShadow>,
 }
 
@@ -506,6 +507,27 @@ struct FeedSide {
 }
 
 impl FeedSide {
+    /// `plugin`'s parser opened on the feed (or why it could not be).
+    async fn open(
+        runtime: &Runtime,
+        options: &CallOptions,
+        plugin: &Plugin,
+        content_type: Option<String>,
+    ) -> FeedSide {
+        let mut side = FeedSide {
+            session: None,
+            run: FeedSideRun::default(),
+            records: 0,
+            unpaired: HashMap::new(),
+        };
+        match plugin.open_feed(runtime, options, content_type).await {
+            Ok(Ok(session)) => side.session = Some(session),
+            Ok(Err(e)) => side.run.feed_error = Some(describe_feed_error(&e)),
+            Err(e) => side.run.failure = Some(e.to_string()),
+        }
+        side
+    }
+
     /// Pushes `chunk` (the end of the feed when empty) into the parser;
     /// the records it completed, none once the parser stopped.
     async fn feed(&mut self, chunk: &[u8]) -> Vec<FeedRecord> {
@@ -584,12 +606,19 @@ struct FeedComparison {
 }
 
 impl FeedComparison {
-    fn list(&mut self, key: String, outcome: &str, differences: Vec<ShadowDifference>) {
+    /// Lists a record that is not the same, while fewer than
+    /// [`RECORDS_LISTED`] are (its differences are worked out only then).
+    fn list(
+        &mut self,
+        key: String,
+        outcome: &str,
+        differences: impl FnOnce() -> Vec<ShadowDifference>,
+    ) {
         if self.records.len() < RECORDS_LISTED {
             self.records.push(RecordShadow {
                 key,
                 outcome: outcome.into(),
-                differences,
+                differences: differences(),
             });
         }
     }
@@ -620,40 +649,41 @@ impl FeedComparison {
             } else {
                 (waiting, record)
             };
-            let differences = differences(&record_json(&active), &record_json(&candidate));
-            self.list(key, "differs", differences);
+            self.list(key, "differs", || {
+                differences(&record_json(&active), &record_json(&candidate))
+            });
         }
     }
 
     /// What is still unpaired at the end is what only one version gave.
     fn finish(&mut self, active: &mut FeedSide, candidate: &mut FeedSide) {
-        for (side, outcome, unpaired) in [
-            ("active", "only-active", &mut active.unpaired),
-            ("candidate", "only-candidate", &mut candidate.unpaired),
+        self.totals.only_active = active.unpaired.len() as u64;
+        self.totals.only_candidate = candidate.unpaired.len() as u64;
+        for (is_active, unpaired) in [
+            (true, &mut active.unpaired),
+            (false, &mut candidate.unpaired),
         ] {
             let mut left: Vec<(String, FeedRecord)> = unpaired.drain().collect();
             left.sort_by(|a, b| a.0.cmp(&b.0));
+            let outcome = if is_active {
+                "only-active"
+            } else {
+                "only-candidate"
+            };
             for (key, record) in left {
-                if side == "active" {
-                    self.totals.only_active += 1;
-                } else {
-                    self.totals.only_candidate += 1;
-                }
-                let value = Some(record_json(&record));
-                let (a, c) = if side == "active" {
-                    (value, None)
-                } else {
-                    (None, value)
-                };
-                self.list(
-                    key,
-                    outcome,
+                self.list(key, outcome, || {
+                    let value = Some(record_json(&record));
+                    let (active, candidate) = if is_active {
+                        (value, None)
+                    } else {
+                        (None, value)
+                    };
                     vec![ShadowDifference {
                         path: "$".into(),
-                        active: a,
-                        candidate: c,
-                    }],
-                );
+                        active,
+                        candidate,
+                    }]
+                });
             }
         }
     }
@@ -699,27 +729,9 @@ async fn shadow_feed(
             return report;
         }
     };
-    let mut sides = Vec::with_capacity(2);
-    for plugin in [active, candidate] {
-        let mut side = FeedSide {
-            session: None,
-            run: FeedSideRun::default(),
-            records: 0,
-            unpaired: HashMap::new(),
-        };
-        match plugin
-            .open_feed(runtime, options, bytes.content_type())
-            .await
-        {
-            Ok(Ok(session)) => side.session = Some(session),
-            Ok(Err(e)) => side.run.feed_error = Some(describe_feed_error(&e)),
-            Err(e) => side.run.failure = Some(e.to_string()),
-        }
-        sides.push(side);
-    }
-    let (Some(mut c), Some(mut a)) = (sides.pop(), sides.pop()) else {
-        return report;
-    };
+    let content_type = bytes.content_type();
+    let mut a = FeedSide::open(runtime, options, active, content_type.clone()).await;
+    let mut c = FeedSide::open(runtime, options, candidate, content_type).await;
     let mut comparison = FeedComparison {
         totals: FeedTotals::default(),
         records: Vec::new(),
@@ -729,10 +741,7 @@ async fn shadow_feed(
     loop {
         let chunk = match bytes.next_chunk().await {
             Ok(chunk) => chunk,
-            Err(FeedRunError::Source(e)) => {
-                stopped = Some(format!("could not read the feed: {e}"));
-                break;
-            }
+            // "could not read the feed: …" (or over its size cap).
             Err(e) => {
                 stopped = Some(e.to_string());
                 break;
