@@ -308,11 +308,8 @@ pub async fn upload(
             LoadError::Plugin(PluginError::InvalidComponent(m)) => UploadError::NotComponent(m),
             LoadError::Plugin(PluginError::ForbiddenImport(m)) => UploadError::ForbiddenImport(m),
             LoadError::Plugin(PluginError::Contract(m)) => UploadError::Contract(m),
-            LoadError::Plugin(e @ PluginError::OverLimits(_)) => UploadError::OverLimits(e.to_string()),
-            LoadError::Plugin(PluginError::MemoryLimit { limit_bytes, .. }) => {
-                UploadError::OverLimits(format!(
-                    "the component needs more than the {limit_bytes} bytes of memory a call may have just to start (its initial linear memory or its start-up allocations)"
-                ))
+            LoadError::Plugin(e @ PluginError::OverLimits(_)) => {
+                UploadError::OverLimits(e.to_string())
             }
             LoadError::Plugin(other) => UploadError::Failed(format!(
                 "the plugin failed while describing itself: {other}"

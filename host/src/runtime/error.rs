@@ -12,7 +12,7 @@ pub enum PluginError {
     InvalidComponent(String),
     /// The component is valid but needs more than one instance may have
     /// here (core instances, memories, tables, their sizes): the pooling
-    /// allocator's per-instance limits, or the memory cap of a call.
+    /// allocator's per-instance limits.
     #[error("the component needs more than a plugin instance may have on this host: {0}")]
     OverLimits(String),
     /// The component does not fit the `shopbridge:connector` contract.
