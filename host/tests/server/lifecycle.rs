@@ -15,9 +15,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use axum::Router;
+use axum::routing::get;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use shopbridge_tests::{block_on, components};
+use shopbridge_tests::{LoopbackServer, block_on, components};
 
 use crate::support::*;
 
@@ -49,16 +52,17 @@ const SWAP_FEED: &str = "SW-1;Blue mug;1299\nSW-2;RED MUG;1499\nSW-3;Teapot\nSW-
 /// schedule), an operator and two integrators (tokens hashed in the file,
 /// but globex's in clear, which the file also accepts).
 fn config_file(database: &Database, listen: &str) -> std::path::PathBuf {
-    config_file_with(database, listen, "", None)
+    config_file_with(database, listen, "", None, "")
 }
 
-/// The same, with more `[server]` settings, and the feed at `feed_url`
-/// instead of a file.
+/// The same, with more `[server]` settings, the feed at `feed_url` instead
+/// of a file, and more tables (`[[bindings]]`…) at the end.
 fn config_file_with(
     database: &Database,
     listen: &str,
     server: &str,
     feed_url: Option<&str>,
+    tables: &str,
 ) -> std::path::PathBuf {
     let stem = format!(
         "shopbridge-lifecycle-{}-{}",
@@ -113,6 +117,7 @@ token_sha256 = "{}"
 [[integrators]]
 name = "globex"
 token = "{GLOBEX_TOKEN}"
+{tables}
 "#,
         database.url,
         components::SWAP_V1,
@@ -127,6 +132,11 @@ token = "{GLOBEX_TOKEN}"
 
 fn start(database: &Database) -> Server {
     Server::start_with_file(config_file(database, "127.0.0.1:0"))
+}
+
+/// A POST of a JSON body to the plugin API with a bearer token (or none).
+fn post_json(base: &str, path: &str, token: Option<&str>, body: &Value) -> Answer {
+    call(base, "POST", path, token, body.to_string().into_bytes())
 }
 
 /// A call to the plugin API with a bearer token (or none).
@@ -968,14 +978,11 @@ fn every_upload_runs_the_conformance_suite_and_a_failing_version_needs_an_overri
     );
     assert_eq!(running(&base)["version"], "1.0.0");
     // …unless an operator overrides, and then it runs.
-    let overridden = call(
+    let overridden = post_json(
         &base,
-        "POST",
         "/v1/plugins/swap/versions/3.0.0/activate",
         Some(OPERATOR_TOKEN),
-        json!({ "binding": "swapped", "override": true })
-            .to_string()
-            .into_bytes(),
+        &json!({ "binding": "swapped", "override": true }),
     );
     assert_eq!(overridden.status, 200, "{:?}", overridden.body);
     assert_eq!(running(&base)["version"], "3.0.0");
@@ -1024,13 +1031,7 @@ fn an_integrator_tests_their_plugin_against_fixtures_through_the_api() {
     let path = format!("/v1/plugins/csv-wholesaler/versions/{version}/tests");
     let fixtures = example_fixtures();
 
-    let answer = call(
-        &base,
-        "POST",
-        &path,
-        Some(ACME_TOKEN),
-        fixtures.to_string().into_bytes(),
-    );
+    let answer = post_json(&base, &path, Some(ACME_TOKEN), &fixtures);
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.body["passed"], true, "{:?}", answer.body);
     assert_eq!(answer.body["cases"].as_array().map(Vec::len), Some(4));
@@ -1059,13 +1060,7 @@ fn an_integrator_tests_their_plugin_against_fixtures_through_the_api() {
     // A planted wrong expectation: the report names the field.
     let mut wrong = fixtures.clone();
     wrong["cases"][0]["expected"]["products"][1]["name"] = json!("Black tea");
-    let answer = call(
-        &base,
-        "POST",
-        &path,
-        Some(ACME_TOKEN),
-        wrong.to_string().into_bytes(),
-    );
+    let answer = post_json(&base, &path, Some(ACME_TOKEN), &wrong);
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.body["passed"], false, "{:?}", answer.body);
     assert_eq!(
@@ -1074,52 +1069,32 @@ fn an_integrator_tests_their_plugin_against_fixtures_through_the_api() {
     );
 
     // Another integrator may not test it; an operator may.
-    let answer = call(
-        &base,
-        "POST",
-        &path,
-        Some(GLOBEX_TOKEN),
-        fixtures.to_string().into_bytes(),
-    );
+    let answer = post_json(&base, &path, Some(GLOBEX_TOKEN), &fixtures);
     assert_refused(&answer, 403, "forbidden", "belongs to another integrator");
-    let answer = call(
-        &base,
-        "POST",
-        &path,
-        Some(OPERATOR_TOKEN),
-        fixtures.to_string().into_bytes(),
-    );
+    let answer = post_json(&base, &path, Some(OPERATOR_TOKEN), &fixtures);
     assert_eq!(answer.body["passed"], true, "{:?}", answer.body);
 
     // A feed must come inline; an unknown version is a 404.
     let mut by_file = fixtures.clone();
     by_file["cases"][0]["feed"] = Value::Null;
     by_file["cases"][0]["feed_file"] = json!("catalog.csv");
-    let answer = call(
-        &base,
-        "POST",
-        &path,
-        Some(ACME_TOKEN),
-        by_file.to_string().into_bytes(),
-    );
+    let answer = post_json(&base, &path, Some(ACME_TOKEN), &by_file);
     assert_refused(&answer, 422, "invalid-fixtures", "inline");
-    let answer = call(
+    let answer = post_json(
         &base,
-        "POST",
         "/v1/plugins/csv-wholesaler/versions/9.9.9/tests",
         Some(ACME_TOKEN),
-        fixtures.to_string().into_bytes(),
+        &fixtures,
     );
     assert_refused(&answer, 404, "unknown-version", "9.9.9");
 }
 
 fn shadow(base: &str, token: &str, version: &str, body: Value) -> Answer {
-    call(
+    post_json(
         base,
-        "POST",
         &format!("/v1/plugins/swap/versions/{version}/shadow"),
         Some(token),
-        body.to_string().into_bytes(),
+        &body,
     )
 }
 
@@ -1289,12 +1264,11 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     let body = json!({ "binding": "swapped" });
     let integrator = shadow(&server.base, ACME_TOKEN, "2.0.0", body.clone());
     assert_eq!(integrator.status, 403, "{:?}", integrator.body);
-    let anonymous = call(
+    let anonymous = post_json(
         &server.base,
-        "POST",
         "/v1/plugins/swap/versions/2.0.0/shadow",
         None,
-        body.to_string().into_bytes(),
+        &body,
     );
     assert_eq!(anonymous.status, 401, "{:?}", anonymous.body);
     assert_refused(
@@ -1341,12 +1315,11 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     let minimal = upload(&server.base, OPERATOR_TOKEN, components::MINIMAL);
     assert_eq!(minimal.status, 201, "{:?}", minimal.body);
     assert_refused(
-        &call(
+        &post_json(
             &server.base,
-            "POST",
             "/v1/plugins/minimal/versions/0.1.0/shadow",
             Some(OPERATOR_TOKEN),
-            body.to_string().into_bytes(),
+            &body,
         ),
         409,
         "wrong-binding",
@@ -1465,50 +1438,70 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     assert!(started.elapsed() < Duration::from_secs(30), "{order}");
 }
 
-/// Serves `SWAP_FEED` over HTTP one line every `pause`, to whoever asks:
-/// a supplier whose feed takes a while to read.
-fn trickling_feed(pause: Duration) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-    let address = listener.local_addr().expect("an address");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut request = Vec::new();
-                let mut byte = [0u8; 1];
-                while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                    request.push(byte[0]);
-                }
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    SWAP_FEED.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                for line in SWAP_FEED.split_inclusive('\n') {
-                    std::thread::sleep(pause);
-                    let _ = stream.write_all(line.as_bytes());
-                    let _ = stream.flush();
-                }
+/// Feeds over HTTP: `/feed.csv` is `SWAP_FEED` one line a second (a
+/// supplier whose feed takes a while to read), `/crash.csv` a line on
+/// which swap 3.0.0 crashes; any other path is a 404.
+fn feed_server() -> LoopbackServer {
+    async fn trickle() -> axum::body::Body {
+        let lines =
+            futures_util::stream::iter(SWAP_FEED.split_inclusive('\n')).then(|line| async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(line))
             });
-        }
-    });
-    format!("http://{address}/feed.csv")
+        axum::body::Body::from_stream(lines)
+    }
+    LoopbackServer::start(
+        Router::new()
+            .route("/feed.csv", get(trickle))
+            .route("/crash.csv", get(|| async { "SW-9;crash;100\n" })),
+    )
 }
 
 /// With one plugin job at a time (`server.plugin_jobs = 1`), a fixture run
 /// or an upload sent while a shadow run reads a slow feed waits its turn,
 /// and past `server.plugin_job_wait` is answered 503 `busy` with
 /// `Retry-After`; once the shadow run is over, the same request runs.
+/// Then the shadow run's feed errors: a binding without a catalog, a feed
+/// that is gone, and a candidate that crashes on the feed.
 #[test]
 fn plugin_jobs_take_turns_and_a_request_that_waits_too_long_is_told_to_retry() {
     let database = Database::new(Db::Sqlite);
-    let feed = trickling_feed(Duration::from_millis(1000));
+    let feeds = feed_server();
+    let more_bindings = format!(
+        r#"
+[[bindings]]
+id = "plain"
+shop = "{SHOP}"
+plugin = "swap"
+sku_prefixes = ["PLAIN-"]
+
+[[bindings]]
+id = "gone"
+shop = "{SHOP}"
+plugin = "swap"
+sku_prefixes = ["GONE-"]
+
+[bindings.catalog]
+feed_url = "{}"
+
+[[bindings]]
+id = "crashing"
+shop = "{SHOP}"
+plugin = "swap"
+sku_prefixes = ["CRASH-"]
+
+[bindings.catalog]
+feed_url = "{}"
+"#,
+        feeds.url("/gone.csv"),
+        feeds.url("/crash.csv"),
+    );
     let server = Server::start_with_file(config_file_with(
         &database,
         "127.0.0.1:0",
         "plugin_jobs = 1\nplugin_job_wait = \"300ms\"",
-        Some(&feed),
+        Some(&feeds.url("/feed.csv")),
+        &more_bindings,
     ));
     let base = server.base.clone();
     let started = Instant::now();
@@ -1519,16 +1512,8 @@ fn plugin_jobs_take_turns_and_a_request_that_waits_too_long_is_told_to_retry() {
 
     let tests_path = "/v1/plugins/swap/versions/1.0.0/tests";
     let fixtures =
-        json!({ "cases": [{ "name": "one line", "kind": "feed", "feed": "SW-1;Mug;1299\n" }] })
-            .to_string()
-            .into_bytes();
-    let busy = call(
-        &server.base,
-        "POST",
-        tests_path,
-        Some(OPERATOR_TOKEN),
-        fixtures.clone(),
-    );
+        json!({ "cases": [{ "name": "one line", "kind": "feed", "feed": "SW-1;Mug;1299\n" }] });
+    let busy = post_json(&server.base, tests_path, Some(OPERATOR_TOKEN), &fixtures);
     assert_refused(&busy, 503, "busy", "server.plugin_jobs");
     assert_eq!(
         busy.headers
@@ -1549,16 +1534,62 @@ fn plugin_jobs_take_turns_and_a_request_that_waits_too_long_is_told_to_retry() {
     );
     assert_eq!(report["feed"]["outcome"], "same", "{report}");
     assert_eq!(report["feed"]["bytes"], SWAP_FEED.len(), "{report}");
-    let ran = call(
-        &server.base,
-        "POST",
-        tests_path,
-        Some(OPERATOR_TOKEN),
-        fixtures,
-    );
+    let ran = post_json(&server.base, tests_path, Some(OPERATOR_TOKEN), &fixtures);
     assert_eq!(ran.status, 200, "{:?}", ran.body);
     assert_eq!(
         upload(&server.base, OPERATOR_TOKEN, components::SWAP_V2).status,
         201
+    );
+
+    // The feed asked of a binding that has none.
+    assert_refused(
+        &shadow(
+            &server.base,
+            OPERATOR_TOKEN,
+            "1.0.0",
+            json!({ "binding": "plain", "feed": true }),
+        ),
+        422,
+        "invalid-request",
+        "binding 'plain' has no catalog feed to compare",
+    );
+    // A feed that is gone: the comparison is an error that says why.
+    let gone = shadow_ok(
+        &server.base,
+        "1.0.0",
+        json!({ "binding": "gone", "orders": 0 }),
+    );
+    assert_eq!(gone.body["feed"]["outcome"], "error", "{:?}", gone.body);
+    assert!(
+        gone.body["feed"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("could not read the feed") && e.contains("404")),
+        "{:?}",
+        gone.body
+    );
+    // A candidate that crashes on the feed: an error naming it.
+    assert_eq!(
+        upload(&server.base, OPERATOR_TOKEN, components::SWAP_V3).status,
+        201
+    );
+    let crashed = shadow_ok(
+        &server.base,
+        "3.0.0",
+        json!({ "binding": "crashing", "orders": 0 }),
+    );
+    let feed = &crashed.body["feed"];
+    assert_eq!(feed["outcome"], "error", "{feed}");
+    assert_eq!(feed["active"]["products"], 1, "{feed}");
+    assert!(
+        feed["candidate"]["failure"]
+            .as_str()
+            .is_some_and(|f| f.contains("crashed")),
+        "{feed}"
+    );
+    assert!(
+        feed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("the plugin failed: candidate")),
+        "{feed}"
     );
 }

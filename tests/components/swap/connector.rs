@@ -1,7 +1,8 @@
 // The `swap` test plugin, shared by its builds (`v1/`, `v2/`, `v3/`), which
 // differ only in `VERSION` (and 3.0.0 crashes on an order whose address has
-// no first line, for the conformance suite, and hangs on an order whose
-// note is "hang", for the shadow run's deadline): a hot-swap test tells from each supplier
+// no first line, for the conformance suite, hangs on an order whose note
+// is "hang", for the shadow run's deadline, and crashes on a product named
+// "crash", for the shadow run's feed): a hot-swap test tells from each supplier
 // reference (`v<major>-<idempotency key>`) which version placed the order.
 // It talks to no supplier; each submission takes a few milliseconds of
 // work so that swaps land while calls are in flight.
@@ -91,6 +92,9 @@ impl Lines {
                 )));
             }
         };
+        if VERSION.starts_with("3.") && name == "crash" {
+            panic!("swap {VERSION} crashes on a product named 'crash'");
+        }
         let v2 = VERSION.starts_with("2.");
         let name = if v2 { name.to_uppercase() } else { name };
         let price = match fields.get(2).map(|p| p.trim().parse::<i64>()) {
