@@ -236,10 +236,16 @@ fn assert_refused(answer: &Answer, status: u16, slug: &str, words: &str) {
     assert_eq!(answer.headers["content-type"], "application/problem+json");
 }
 
-/// Posts an order and waits until its supplier order is submitted; returns
-/// the supplier reference.
+/// Posts an order of SKU-1 and waits until its supplier order is
+/// submitted; returns the supplier reference.
 fn submitted_reference(shop: &ShopClient, reference: &str) -> String {
-    let answer = shop.post_order(&order_json(reference, &["SKU-1"]));
+    submitted(shop, &order_json(reference, &["SKU-1"]))
+}
+
+/// The same for an order as given.
+fn submitted(shop: &ShopClient, order: &Value) -> String {
+    let reference = order["reference"].as_str().expect("the order's reference");
+    let answer = shop.post_order(order);
     assert_eq!(answer.status, 202, "{:?}", answer.body);
     wait_for(
         &format!("{reference} to be submitted"),
@@ -1367,12 +1373,7 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     // version that fails on an order is that order's error, not the run's.
     let mut incomplete = order_json("SH-4", &["SKU-1"]);
     incomplete["shipping_address"]["line1"] = json!("");
-    assert_eq!(shop.post_order(&incomplete).status, 202);
-    wait_for("SH-4 to be submitted", Duration::from_secs(30), || {
-        shop.order("SH-4").body["supplier_orders"][0]["supplier_reference"]
-            .as_str()
-            .map(str::to_owned)
-    });
+    submitted(&shop, &incomplete);
     assert_eq!(
         upload(&server.base, OPERATOR_TOKEN, components::SWAP_V3).status,
         201
@@ -1412,12 +1413,7 @@ fn a_shadow_run_shows_what_a_swap_would_change(db: Db) {
     // the shadow run's 10 s deadline, and that order is an error too.
     let mut hanging = order_json("SH-5", &["SKU-1"]);
     hanging["note"] = json!("hang");
-    assert_eq!(shop.post_order(&hanging).status, 202);
-    wait_for("SH-5 to be submitted", Duration::from_secs(30), || {
-        shop.order("SH-5").body["supplier_orders"][0]["supplier_reference"]
-            .as_str()
-            .map(str::to_owned)
-    });
+    submitted(&shop, &hanging);
     let started = Instant::now();
     let hung = shadow_ok(
         &server.base,
