@@ -28,9 +28,14 @@
 //! - RFC 4180 quoting: `"a ""b"" c"` is `a "b" c`; quoted fields may hold the
 //!   delimiter and line breaks; records end with `\n`, `\r\n` or `\r`; blank
 //!   lines are skipped; a UTF-8 byte order mark is dropped.
-//! - Every row is checked as UTF-8 once; a row with invalid UTF-8, or with a
-//!   number of fields other than the header's, comes as a [`BadRow`] and the
-//!   stream goes on. Extra trailing fields that are empty (`a;b;c;` under a
+//! - The file is decoded to UTF-8 as it streams, as
+//!   [`CsvOptions::encoding`] says ([`crate::encoding`]: UTF-8 by default,
+//!   any WHATWG label such as `windows-1252`, or `auto`; a byte order mark
+//!   always wins, so Excel's "Unicode text", UTF-16LE, is read as such).
+//!   Line numbers are the file's own whatever its encoding.
+//! - Every row is checked as UTF-8 once; a row with text that is not valid
+//!   in the file's encoding, or with a number of fields other than the
+//!   header's, comes as a [`BadRow`] and the stream goes on. Extra trailing fields that are empty (`a;b;c;` under a
 //!   header `a;b;c`) are tolerated.
 //! - A record larger than [`CsvOptions::max_record_bytes`] stops the stream
 //!   with [`CsvError::RecordTooLarge`] (it is also what an unbalanced quote
@@ -45,6 +50,7 @@ use std::fmt;
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
 
 use crate::FeedError;
+use crate::encoding::{CsvEncoding, EncodingError, FeedDecoder};
 
 /// Default cap on one record: a wholesaler row with a long HTML description
 /// is a few tens of KiB; 1 MiB leaves ample room and still bounds the memory
@@ -69,6 +75,8 @@ pub struct CsvOptions {
     pub has_headers: bool,
     /// The largest record accepted, in bytes of field data.
     pub max_record_bytes: usize,
+    /// The file's text encoding.
+    pub encoding: CsvEncoding,
 }
 
 impl Default for CsvOptions {
@@ -78,6 +86,7 @@ impl Default for CsvOptions {
             quote: b'"',
             has_headers: true,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            encoding: CsvEncoding::default(),
         }
     }
 }
@@ -104,6 +113,9 @@ pub enum CsvError {
         /// The header's column names.
         header: Vec<String>,
     },
+    /// The file's encoding cannot be used (unknown, or not what the file is
+    /// written in).
+    Encoding(EncodingError),
     /// `push` or `finish` after `finish`.
     Closed,
 }
@@ -131,6 +143,7 @@ impl fmt::Display for CsvError {
                 }
                 write!(f, "; the header has: {}", header.join(", "))
             }
+            CsvError::Encoding(e) => e.fmt(f),
             CsvError::Closed => f.write_str("the CSV stream is already finished"),
         }
     }
@@ -143,7 +156,7 @@ impl From<CsvError> for FeedError {
         match e {
             CsvError::RecordTooLarge { .. } => FeedError::Refused(e.to_string()),
             CsvError::MissingColumns { .. } => FeedError::Configuration(e.to_string()),
-            CsvError::UnterminatedQuote { .. } | CsvError::Closed => {
+            CsvError::UnterminatedQuote { .. } | CsvError::Encoding(_) | CsvError::Closed => {
                 FeedError::Malformed(e.to_string())
             }
         }
@@ -396,6 +409,8 @@ pub struct BadRow<'a> {
     pub line: u64,
     /// What is wrong.
     pub kind: BadRowKind,
+    /// The file's encoding (`"UTF-8"`, `"windows-1252"`…), for messages.
+    pub encoding: &'static str,
     /// The row as read, when its text is valid UTF-8 (for a wrong number of
     /// fields), so that the caller may still name it (by its SKU, say).
     pub row: Option<Row<'a>>,
@@ -404,7 +419,7 @@ pub struct BadRow<'a> {
 /// What is wrong with a [`BadRow`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BadRowKind {
-    /// A field is not valid UTF-8 (0-based index).
+    /// A field's text is not valid in the file's encoding (0-based index).
     InvalidUtf8 {
         /// The first such field.
         field: usize,
@@ -424,7 +439,7 @@ impl fmt::Display for BadRow<'_> {
         write!(f, "line {}: ", self.line)?;
         match self.kind {
             BadRowKind::InvalidUtf8 { field } => {
-                write!(f, "field {} is not valid UTF-8", field + 1)
+                write!(f, "field {} is not valid {}", field + 1, self.encoding)
             }
             BadRowKind::FieldCount { expected, found } => {
                 let s = if found == 1 { "" } else { "s" };
@@ -476,6 +491,10 @@ pub struct CsvStream {
     expected_fields: Option<usize>,
     columns: ColumnMap,
     resolved: Vec<Vec<usize>>,
+    /// Turns the file's bytes into UTF-8, and the buffer it writes into
+    /// (unused while the file is UTF-8).
+    decoder: FeedDecoder,
+    decoded: Vec<u8>,
 }
 
 impl CsvStream {
@@ -483,6 +502,7 @@ impl CsvStream {
     pub fn new(options: CsvOptions) -> Self {
         let delimiter = options.delimiter;
         let reader = build_reader(&options, delimiter.unwrap_or(b','));
+        let decoder = FeedDecoder::csv(options.encoding);
         CsvStream {
             data: vec![0; options.max_record_bytes.clamp(1, 4096)],
             options,
@@ -502,6 +522,8 @@ impl CsvStream {
             expected_fields: None,
             columns: ColumnMap::new(),
             resolved: Vec::new(),
+            decoder,
+            decoded: Vec::new(),
         }
     }
 
@@ -533,14 +555,40 @@ impl CsvStream {
         match &self.stage {
             Stage::Failed(e) => return Err(e.clone()),
             Stage::Finished => return Err(CsvError::Closed),
-            Stage::Reading => return self.guard(|s| s.feed(chunk, &mut on_row)),
-            Stage::Prefix => {}
+            Stage::Reading | Stage::Prefix => {}
         }
-        self.prefix.extend_from_slice(chunk);
+        if self.decoder.passes_through() {
+            return self.push_text(chunk, &mut on_row);
+        }
+        let mut text = std::mem::take(&mut self.decoded);
+        text.clear();
+        let result = match self.decoder.push(chunk, &mut text) {
+            Ok(()) => self.push_text(&text, &mut on_row),
+            Err(e) => self.guard(|_| Err(CsvError::Encoding(e))),
+        };
+        self.decoded = text;
+        result
+    }
+
+    /// Reads the next bytes of UTF-8 text.
+    fn push_text(
+        &mut self,
+        text: &[u8],
+        on_row: &mut dyn FnMut(RowResult<'_>),
+    ) -> Result<(), CsvError> {
+        // Nothing to read (a chunk holding half a UTF-16 character): the
+        // reader takes empty input for the end of the file.
+        if text.is_empty() {
+            return Ok(());
+        }
+        if self.stage == Stage::Reading {
+            return self.guard(|s| s.feed(text, on_row));
+        }
+        self.prefix.extend_from_slice(text);
         if !self.prefix_complete() {
             return Ok(());
         }
-        self.guard(|s| s.start(&mut on_row))
+        self.guard(|s| s.start(on_row))
     }
 
     /// Ends the input: calls `on_row` for the last record, and fails when
@@ -549,8 +597,21 @@ impl CsvStream {
         match &self.stage {
             Stage::Failed(e) => return Err(e.clone()),
             Stage::Finished => return Err(CsvError::Closed),
-            Stage::Prefix => self.guard(|s| s.start(&mut on_row))?,
-            Stage::Reading => {}
+            Stage::Prefix | Stage::Reading => {}
+        }
+        // What the decoder still holds: the first bytes, or the end of a
+        // character cut by the end of the file.
+        let mut text = std::mem::take(&mut self.decoded);
+        text.clear();
+        let flushed = match self.decoder.finish(&mut text) {
+            Ok(()) if text.is_empty() => Ok(()),
+            Ok(()) => self.push_text(&text, &mut on_row),
+            Err(e) => self.guard(|_| Err(CsvError::Encoding(e))),
+        };
+        self.decoded = text;
+        flushed?;
+        if self.stage == Stage::Prefix {
+            self.guard(|s| s.start(&mut on_row))?;
         }
         let result = self.guard(|s| {
             if !s.between_records {
@@ -729,9 +790,18 @@ impl CsvStream {
         let data = &self.data[..self.data_len];
         let ends = &self.ends[..self.ends_len];
         if self.options.has_headers && self.headers.is_none() {
-            let names: Vec<String> = field_slices(data, ends)
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect();
+            // Nothing can be mapped by names that cannot be read: the file
+            // is in another encoding than the one it is read in.
+            let names = field_slices(data, ends)
+                .map(|f| std::str::from_utf8(f).map(str::to_owned))
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(|_| {
+                    CsvError::Encoding(EncodingError::Mismatch(format!(
+                        "the header (line {line}) is not valid {}: the file is written in \
+                         another encoding (Excel writes windows-1252 on a Western Windows)",
+                        self.decoder.encoding_name()
+                    )))
+                })?;
             let headers = Headers::new(&names);
             self.resolved = self.columns.resolve(&headers)?;
             self.expected_fields = Some(headers.len());
@@ -739,6 +809,7 @@ impl CsvStream {
             return Ok(());
         }
         let expected = *self.expected_fields.get_or_insert(ends.len());
+        let encoding = self.decoder.encoding_name();
         let text = match std::str::from_utf8(data) {
             Ok(text) => text,
             Err(e) => {
@@ -749,6 +820,7 @@ impl CsvStream {
                 on_row(Err(BadRow {
                     line,
                     kind: BadRowKind::InvalidUtf8 { field },
+                    encoding,
                     row: None,
                 }));
                 return Ok(());
@@ -761,6 +833,7 @@ impl CsvStream {
             on_row(Err(BadRow {
                 line,
                 kind: BadRowKind::InvalidUtf8 { field },
+                encoding,
                 row: None,
             }));
             return Ok(());
@@ -784,6 +857,7 @@ impl CsvStream {
             on_row(Err(BadRow {
                 line,
                 kind: BadRowKind::FieldCount { expected, found },
+                encoding,
                 row: Some(row),
             }));
         }
@@ -891,6 +965,98 @@ mod tests {
 
     fn row(line: u64, fields: &[&str]) -> Seen {
         Seen::Row(line, fields.iter().map(|f| (*f).to_owned()).collect())
+    }
+
+    fn encoded(encoding: &str) -> CsvOptions {
+        CsvOptions {
+            delimiter: None,
+            encoding: CsvEncoding::parse(encoding).expect("a known label"),
+            ..CsvOptions::default()
+        }
+    }
+
+    #[test]
+    fn excel_exports_in_windows_1252_and_utf16() {
+        // Excel's "CSV (separator: semicolon)" on a French Windows: windows-1252
+        // (Microsoft's cp1252.txt: 0xE8 è, 0xFB û, 0xE9 é, 0x9C œ, 0xE7 ç, 0x80 €).
+        let ansi = b"R\xE9f\xE9rence;D\xE9signation;Prix\r\nA1;Cr\xE8me br\xFBl\xE9e;4,50\r\n\
+                     A2;\"C\x9Cur fa\xE7onn\xE9\";Prix 10 \x80\r\n";
+        let expected = vec![
+            row(2, &["A1", "Crème brûlée", "4,50"]),
+            row(3, &["A2", "Cœur façonné", "Prix 10 €"]),
+        ];
+        for setting in ["windows-1252", "cp1252", "auto"] {
+            assert_eq!(
+                read_all_ways(ansi, &encoded(setting)),
+                Ok(expected.clone()),
+                "{setting}"
+            );
+        }
+        // Read as UTF-8, the header cannot be: the file fails, saying why.
+        let error = read_all_ways(ansi, &encoded("utf-8"));
+        assert!(
+            matches!(&error, Err(CsvError::Encoding(EncodingError::Mismatch(m)))
+                if m.contains("header (line 1) is not valid UTF-8")),
+            "{error:?}"
+        );
+        // Below a plain header, each row with an accent is rejected by its line.
+        let body = &ansi[ansi.iter().position(|b| *b == b'\n').map_or(0, |i| i + 1)..];
+        assert_eq!(
+            read_all_ways(
+                &[&b"sku;name;price\r\n"[..], body].concat(),
+                &encoded("utf-8")
+            ),
+            Ok(vec![
+                Seen::Bad("line 2: field 2 is not valid UTF-8".into()),
+                Seen::Bad("line 3: field 2 is not valid UTF-8".into()),
+            ])
+        );
+        // Excel's "Unicode text": UTF-16LE with a byte order mark, tabs.
+        let text = "Référence\tDésignation\tPrix\r\nA1\tCrème brûlée\t4,50\r\n\
+                    A2\t\"Cœur façonné\"\tPrix 10 €\r\n";
+        let unicode: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        for setting in ["utf-8", "auto", "utf-16le"] {
+            assert_eq!(
+                read_all_ways(&unicode, &encoded(setting)),
+                Ok(expected.clone()),
+                "{setting}"
+            );
+        }
+    }
+
+    #[test]
+    fn rows_not_valid_in_the_encoding_are_rejected_by_line() {
+        // A lone surrogate in line 3 of a UTF-16LE file: that row alone.
+        let mut file: Vec<u8> = vec![0xFF, 0xFE];
+        for piece in ["sku,name\nA,one\nB,t", "\u{0}", "wo\nC,three\n"] {
+            if piece == "\u{0}" {
+                file.extend_from_slice(&0xDC00u16.to_le_bytes());
+            } else {
+                file.extend(piece.encode_utf16().flat_map(u16::to_le_bytes));
+            }
+        }
+        assert_eq!(
+            read_all_ways(&file, &encoded("auto")),
+            Ok(vec![
+                row(2, &["A", "one"]),
+                Seen::Bad("line 3: field 2 is not valid UTF-16LE".into()),
+                row(4, &["C", "three"]),
+            ])
+        );
+        // A setting that says windows-1252 on a UTF-8 file fails the file.
+        let error = read_chunked("sku\nCrème\n".as_bytes(), &encoded("windows-1252"), 3);
+        assert!(
+            matches!(&error, Err(CsvError::Encoding(EncodingError::Mismatch(_)))),
+            "{error:?}"
+        );
+        let error = FeedError::from(error.expect_err("fails"));
+        assert!(
+            matches!(&error, FeedError::Malformed(m) if m.contains("windows-1252")),
+            "{error:?}"
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@
 //!
 //! The helpers every connector needs:
 //! - [`money`]: "12,99 EUR", "1 299,00", "12.99" into integer minor units;
+//! - [`encoding`]: feeds in windows-1252, ISO-8859-x or UTF-16 decoded to
+//!   UTF-8 as they stream (the XML and CSV readers use it);
 //! - [`xml`]: a streaming record splitter over quick-xml that keeps the
 //!   unconsumed bytes between chunks and never expands custom entities;
 //! - [`csv`]: a streaming CSV reader with a configurable delimiter and header
@@ -32,6 +34,7 @@
 //!   itself, so connector logic is unit-tested with a plain `cargo test`.
 
 pub mod csv;
+pub mod encoding;
 pub mod http;
 pub mod log;
 pub mod money;

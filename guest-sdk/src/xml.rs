@@ -46,6 +46,13 @@
 //! Text is not trimmed (trimming would eat the spaces around `&amp;`); line
 //! ends are normalized to `\n` as XML requires.
 //!
+//! Encodings: a feed in UTF-16 or in a legacy encoding its XML declaration
+//! names (`windows-1250`, `ISO-8859-15`…) is decoded to UTF-8 as it streams
+//! by [`FeedDecoder::xml`](crate::encoding::FeedDecoder::xml), before
+//! anything here reads it (see [`crate::encoding`] for how the encoding is
+//! decided and what a wrong one gets). Byte offsets in messages count bytes
+//! of that UTF-8 text, which for a UTF-8 feed are the feed's own.
+//!
 //! Safety:
 //! - custom entities are never expanded: a DOCTYPE whose internal subset
 //!   declares `<!ENTITY` is refused ([`XmlError::Refused`]); an external
@@ -53,7 +60,8 @@
 //! - only the five predefined entities and character references are
 //!   resolved; any other `&name;` in a record marks that record invalid
 //!   ([`Record::problem`]) and the feed goes on;
-//! - text that is not valid UTF-8 marks its record invalid the same way;
+//! - text that is not valid in the feed's encoding marks its record invalid
+//!   the same way;
 //! - a record, or any single piece of markup, larger than the cap (8 MiB by
 //!   default) is refused, and so is nesting deeper than 256 elements, so
 //!   memory stays bounded whatever the input.
@@ -69,6 +77,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::{Config, Reader};
 
 use crate::FeedError;
+use crate::encoding::{EncodingError as FeedEncodingError, FeedDecoder};
 
 /// Default cap on the bytes of one record (or of one piece of markup outside
 /// records): 8 MiB.
@@ -103,6 +112,12 @@ impl fmt::Display for XmlError {
 
 impl std::error::Error for XmlError {}
 
+impl From<FeedEncodingError> for XmlError {
+    fn from(error: FeedEncodingError) -> Self {
+        XmlError::Malformed(error.to_string())
+    }
+}
+
 impl From<XmlError> for FeedError {
     fn from(error: XmlError) -> Self {
         match error {
@@ -135,6 +150,8 @@ pub struct RecordSplitter {
     records: u64,
     builder: Builder,
     state: State,
+    /// Turns the feed's bytes into the UTF-8 that `buf` holds.
+    decoder: FeedDecoder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +179,7 @@ impl RecordSplitter {
             records: 0,
             builder: Builder::default(),
             state: State::Open,
+            decoder: FeedDecoder::xml(),
         }
     }
 
@@ -192,9 +210,10 @@ impl RecordSplitter {
     }
 
     /// Bytes kept between chunks: the unfinished piece of markup (or the last
-    /// incomplete character of a text) at the end of the input so far.
+    /// incomplete character of a text) at the end of the input so far, and
+    /// the first bytes while the feed's encoding is being decided.
     pub fn pending_bytes(&self) -> usize {
-        self.buf.len() - self.pos
+        self.buf.len() - self.pos + self.decoder.held_bytes()
     }
 
     /// Consumes the next chunk, calling `on_record` for each record it
@@ -213,7 +232,11 @@ impl RecordSplitter {
             }
         }
         self.compact();
-        self.buf.extend_from_slice(chunk);
+        if self.decoder.passes_through() {
+            self.buf.extend_from_slice(chunk);
+        } else if let Err(error) = self.decoder.push(chunk, &mut self.buf) {
+            return self.settle(Err(error.into()));
+        }
         let result = self
             .run(false, &mut on_record)
             .and_then(|()| self.check_pending());
@@ -230,6 +253,9 @@ impl RecordSplitter {
             State::Open => {}
             State::Failed(error) => return Err(error.clone()),
             State::Finished => return Ok(()),
+        }
+        if let Err(error) = self.decoder.finish(&mut self.buf) {
+            return self.settle(Err(error.into()));
         }
         let result = self
             .run(true, &mut on_record)
@@ -378,9 +404,10 @@ impl RecordSplitter {
                         // U+FFFD for what is not UTF-8, flag the record, and
                         // go on after it.
                         let bad_at = at + e.valid_up_to() as u64;
+                        let encoding = self.decoder.encoding_name();
                         self.builder.text(&String::from_utf8_lossy(bytes));
                         self.builder
-                            .problem(|| format!("text at byte {bad_at} is not valid UTF-8"));
+                            .problem(|| format!("text at byte {bad_at} is not valid {encoding}"));
                         self.pos += end;
                         continue 'resume;
                     }
@@ -1511,6 +1538,146 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// The titles and problems of `doc`'s items, pushed in chunks of `size`.
+    fn titles(doc: &[u8], size: usize) -> Result<Vec<(String, Option<String>)>, XmlError> {
+        let mut splitter = RecordSplitter::new(&["item"]);
+        let mut out = Vec::new();
+        let mut take = |r: Record<'_>| {
+            out.push((
+                r.get("title").unwrap_or_default().to_owned(),
+                r.problem().map(str::to_owned),
+            ))
+        };
+        for chunk in doc.chunks(size.max(1)) {
+            splitter.push(chunk, &mut take)?;
+        }
+        splitter.finish(&mut take)?;
+        Ok(out)
+    }
+
+    /// An RSS document declaring `encoding`, with `titles` written as bytes
+    /// of that encoding.
+    fn declared(encoding: &str, titles: &[&[u8]]) -> Vec<u8> {
+        let mut doc =
+            format!("<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n<rss><channel>").into_bytes();
+        for title in titles {
+            doc.extend_from_slice(b"<item><title>");
+            doc.extend_from_slice(title);
+            doc.extend_from_slice(b"</title></item>");
+        }
+        doc.extend_from_slice(b"</channel></rss>");
+        doc
+    }
+
+    #[test]
+    fn feeds_in_the_encoding_their_declaration_names() {
+        // Bytes from Microsoft's code page tables (cp1252.txt, cp1250.txt)
+        // and ISO/IEC 8859-15: 0xE8 è, 0xFB û, 0xE9 é, 0x9C œ, 0xE7 ç,
+        // 0x80 € (1252); 0x9A š, 0xE8 č, 0xF8 ř, 0xE1 á (1250); 0xBD œ,
+        // 0xA4 € (8859-15).
+        type Case<'a> = (&'a str, &'a [&'a [u8]], [&'a str; 2]);
+        let cases: [Case<'_>; 4] = [
+            (
+                "windows-1252",
+                &[
+                    b"Cr\xE8me br\xFBl\xE9e",
+                    b"C\x9Cur fa\xE7onn\xE9 &amp; Prix 10 \x80",
+                ],
+                ["Crème brûlée", "Cœur façonné & Prix 10 €"],
+            ),
+            (
+                "ISO-8859-1",
+                &[b"Cr\xE8me br\xFBl\xE9e", b"caf\xE9"],
+                ["Crème brûlée", "café"],
+            ),
+            ("iso-8859-15", &[b"C\xBDur", b"10 \xA4"], ["Cœur", "10 €"]),
+            (
+                "windows-1250",
+                &[b"\x9Akoda \xE8erven\xE1", b"\xF8\xEDzen\xED"],
+                ["škoda červená", "řízení"],
+            ),
+        ];
+        for (encoding, raw, expected) in cases {
+            let doc = declared(encoding, raw);
+            let want: Vec<(String, Option<String>)> =
+                expected.iter().map(|t| ((*t).to_owned(), None)).collect();
+            // Every chunk size, so every byte offset is a cut at least once.
+            for size in 1..=doc.len() {
+                assert_eq!(
+                    titles(&doc, size),
+                    Ok(want.clone()),
+                    "{encoding}, chunks of {size}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn utf16_feeds_are_cut_inside_their_characters() {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss><channel>\
+                    <item><title>Crème 🍰 brûlée</title></item></channel></rss>";
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for doc in [le, be] {
+            for size in 1..=doc.len() {
+                assert_eq!(
+                    titles(&doc, size),
+                    Ok(vec![("Crème 🍰 brûlée".to_owned(), None)]),
+                    "chunks of {size}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn text_not_valid_in_the_declared_encoding_invalidates_its_record() {
+        // A lone high surrogate (0xD800) in the first title of a UTF-16LE feed.
+        let mut doc: Vec<u8> = vec![0xFF, 0xFE];
+        let mut utf16 = |s: &str| doc.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        utf16("<rss><item><title>a");
+        doc.extend_from_slice(&0xD800u16.to_le_bytes());
+        let mut utf16 = |s: &str| doc.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        utf16("b</title></item><item><title>ok</title></item></rss>");
+        for size in 1..=doc.len() {
+            let seen = titles(&doc, size).expect("parses");
+            assert_eq!(seen.len(), 2);
+            assert!(
+                seen[0]
+                    .1
+                    .as_deref()
+                    .is_some_and(|p| p.contains("not valid UTF-16LE")),
+                "{seen:?}"
+            );
+            assert_eq!(seen[1], ("ok".to_owned(), None));
+        }
+    }
+
+    #[test]
+    fn unknown_or_wrong_encodings_fail_the_feed_clearly() {
+        let unknown = titles(&declared("x-mac-klingon", &[b"a"]), 64);
+        assert!(
+            matches!(&unknown, Err(XmlError::Malformed(m)) if m.contains("unknown encoding 'x-mac-klingon'")),
+            "{unknown:?}"
+        );
+        // Declared UTF-16, written in ASCII.
+        let wrong = titles(&declared("UTF-16", &[b"a"]), 64);
+        assert!(
+            matches!(&wrong, Err(XmlError::Malformed(m)) if m.contains("not UTF-16")),
+            "{wrong:?}"
+        );
+        // Declared windows-1252, written in UTF-8.
+        let wrong = titles(&declared("windows-1252", &["Crème".as_bytes()]), 64);
+        assert!(
+            matches!(&wrong, Err(XmlError::Malformed(m)) if m.contains("windows-1252") && m.contains("is UTF-8")),
+            "{wrong:?}"
+        );
+        let error = FeedError::from(wrong.expect_err("fails"));
+        assert!(matches!(error, FeedError::Malformed(_)), "{error:?}");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 use shopbridge_guest_sdk::csv::{
     BadRow, BadRowKind, Column, ColumnMap, CsvOptions, CsvStream, Row,
 };
+use shopbridge_guest_sdk::encoding::CsvEncoding;
 use shopbridge_guest_sdk::money::{self, MoneyError};
 use shopbridge_guest_sdk::{
     Attribute, Availability, FeedError, FeedParse, FeedRecord, Money, Product, Rejection, settings,
@@ -346,6 +347,8 @@ impl WeightUnit {
 pub struct FeedConfig {
     /// The delimiter, or `None` to guess it from the header line.
     pub delimiter: Option<u8>,
+    /// The file's text encoding.
+    pub encoding: CsvEncoding,
     /// The currency of prices that do not name theirs.
     pub currency: String,
     /// What separates the levels of a category path (spaces around it do
@@ -363,6 +366,7 @@ impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
             delimiter: None,
+            encoding: CsvEncoding::default(),
             currency: "EUR".to_owned(),
             category_separator: " > ".to_owned(),
             weight_unit: WeightUnit::Kilograms,
@@ -382,7 +386,8 @@ impl Default for FeedConfig {
 
 impl FeedConfig {
     /// The configuration from the binding's settings (`delimiter`,
-    /// `columns`, `currency`, `category-separator`, `weight-unit`).
+    /// `encoding`, `columns`, `currency`, `category-separator`,
+    /// `weight-unit`).
     pub fn from_settings() -> Result<FeedConfig, FeedError> {
         Self::from_lookup(settings::get)
     }
@@ -393,6 +398,10 @@ impl FeedConfig {
         let value = |name: &str| get(name).filter(|v| !v.is_empty());
         if let Some(d) = value("delimiter") {
             config.delimiter = parse_delimiter(&d).map_err(FeedError::Configuration)?;
+        }
+        if let Some(e) = value("encoding") {
+            config.encoding = CsvEncoding::parse(&e)
+                .map_err(|e| FeedError::Configuration(format!("setting 'encoding': {e}")))?;
         }
         if let Some(c) = value("currency") {
             let c = c.trim().to_ascii_uppercase();
@@ -552,6 +561,7 @@ impl CsvFeedParser {
             quote: b'"',
             has_headers: true,
             max_record_bytes: config.max_record_bytes,
+            encoding: config.encoding,
         })
         .with_columns(map);
         CsvFeedParser {
@@ -609,10 +619,14 @@ impl RowMapper {
                     .and_then(|r| self.text(&r, Field::Sku))
                     .map(str::to_owned);
                 let reason = match bad.kind {
-                    BadRowKind::InvalidUtf8 { field } => format!(
-                        "field {} is not valid UTF-8 (is the file saved as UTF-8?)",
+                    BadRowKind::InvalidUtf8 { field } if bad.encoding == "UTF-8" => format!(
+                        "field {} is not valid UTF-8 (a file saved by Excel is often \
+                         windows-1252: set the binding's `encoding` setting to windows-1252 or auto)",
                         field + 1
                     ),
+                    BadRowKind::InvalidUtf8 { field } => {
+                        format!("field {} is not valid {}", field + 1, bad.encoding)
+                    }
                     BadRowKind::FieldCount { expected, found } => {
                         format!("{found} fields where the header has {expected}")
                     }
@@ -1200,6 +1214,53 @@ LIV-7;Livre de recettes;1 299,00;;12;Rupture;;;Livres;;;;1,2;5,5;;;\r\n";
     }
 
     #[test]
+    fn an_excel_export_in_windows_1252_keeps_every_accented_product() {
+        // Bytes from Microsoft's cp1252.txt: 0xE8 è, 0xFB û, 0xE9 é, 0x9C œ,
+        // 0xE7 ç, 0x80 €; what Excel writes for "CSV (séparateur: point-virgule)".
+        let ansi: &[u8] = b"R\xE9f\xE9rence;D\xE9signation;Prix HT;Stock\r\n\
+                            CB-1;Cr\xE8me br\xFBl\xE9e;4,50;3\r\n\
+                            CF-2;C\x9Cur fa\xE7onn\xE9;12,00;1\r\n\
+                            PX-3;Prix 10 \x80;10,00;5\r\n";
+        let names = |records: &[FeedRecord]| -> Vec<String> {
+            products(records).iter().map(|p| p.name.clone()).collect()
+        };
+        for setting in ["windows-1252", "auto"] {
+            let config = FeedConfig {
+                encoding: CsvEncoding::parse(setting).expect("known"),
+                ..FeedConfig::default()
+            };
+            for size in 1..=ansi.len() {
+                let records = parse_with(config.clone(), ansi, size).expect("parses");
+                assert_eq!(rejections(&records), vec![], "{setting}, chunks of {size}");
+                assert_eq!(
+                    names(&records),
+                    ["Crème brûlée", "Cœur façonné", "Prix 10 €"],
+                    "{setting}, chunks of {size}"
+                );
+                assert_eq!(products(&records)[0].wholesale_price, eur(450));
+            }
+        }
+        // Read as UTF-8 (the default), the header cannot be: the feed fails,
+        // saying why.
+        let error = parse_with(FeedConfig::default(), ansi, 64).expect_err("not UTF-8");
+        assert!(
+            matches!(&error, FeedError::Malformed(m) if m.contains("header (line 1) is not valid UTF-8")),
+            "{error:?}"
+        );
+        // With a plain header, each row with an accent is rejected by its
+        // line, saying what to set.
+        let rows = [
+            &b"sku;name;prix ht;stock\r\n"[..],
+            &ansi[ansi.iter().position(|b| *b == b'\n').map_or(0, |i| i + 1)..],
+        ]
+        .concat();
+        let records = parse_with(FeedConfig::default(), &rows, 64).expect("parses");
+        let lines: Vec<_> = rejections(&records).iter().map(|r| r.1).collect();
+        assert_eq!(lines, [Some("line 2"), Some("line 3"), Some("line 4")]);
+        assert!(rejections(&records)[0].2.contains("`encoding` setting"));
+    }
+
+    #[test]
     fn the_same_records_at_every_chunk_size() {
         let whole = parse(FRENCH);
         for size in 1..FRENCH.len() {
@@ -1348,7 +1409,8 @@ LIV-7;Livre de recettes;1 299,00;;12;Rupture;;;Livres;;;;1,2;5,5;;;\r\n";
                 (
                     None,
                     Some("line 7"),
-                    "field 2 is not valid UTF-8 (is the file saved as UTF-8?)"
+                    "field 2 is not valid UTF-8 (a file saved by Excel is often windows-1252: \
+                     set the binding's `encoding` setting to windows-1252 or auto)"
                 ),
                 (
                     Some("R8"),
@@ -1424,6 +1486,16 @@ LIV-7;Livre de recettes;1 299,00;;12;Rupture;;;Livres;;;;1,2;5,5;;;\r\n";
             config(&[("weight-unit", "stone")]),
             Err(FeedError::Configuration(_))
         ));
+        assert!(matches!(
+            config(&[("encoding", "klingon")]),
+            Err(FeedError::Configuration(m)) if m.contains("unknown encoding 'klingon'")
+        ));
+        assert_eq!(
+            config(&[("encoding", "Windows-1252")]).map(|c| c.encoding),
+            Ok(CsvEncoding::Label(
+                shopbridge_guest_sdk::encoding::for_label("cp1252").expect("known")
+            ))
+        );
         let ok = config(&[
             ("delimiter", "tab"),
             ("columns", "sku=Ref|Code;\nname = Nom ;"),

@@ -19,6 +19,7 @@
 //! | name | default | meaning |
 //! |------|---------|---------|
 //! | `delimiter` | `auto` | `;`, `,`, `tab`, `\|` or `auto` (guessed from the header line) |
+//! | `encoding` | `utf-8` | the file's text encoding: any WHATWG label (`windows-1252` for an Excel export, `iso-8859-15`, `utf-16le`…) or `auto` (UTF-8 when the first 64 KiB are, else windows-1252); a byte order mark always wins |
 //! | `columns` | built-in | `field=Column[\|Other];…`, e.g. `sku=Reference;wholesale_price=PrixHT;ean=` (an empty list turns a field off); fields: see [`feed::Field`] |
 //! | `currency` | `EUR` | currency of prices that do not name theirs, and of order totals |
 //! | `category-separator` | ` > ` | between the levels of a category path |
@@ -73,6 +74,14 @@ impl Connector for CsvWholesaler {
                     "delimiter",
                     "The feed's field delimiter: ;  ,  tab  |  or auto to guess it from the header line.",
                     Some("auto"),
+                    false,
+                ),
+                setting(
+                    "encoding",
+                    "The feed's text encoding: utf-8, windows-1252 (Excel's \"CSV\" on Windows), \
+                     iso-8859-15, utf-16le… (any WHATWG label), or auto: UTF-8 when the first \
+                     64 KiB are valid UTF-8, else windows-1252. A byte order mark always wins.",
+                    Some("utf-8"),
                     false,
                 ),
                 setting(

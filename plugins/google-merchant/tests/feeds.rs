@@ -487,3 +487,63 @@ fn another_prefix_for_the_google_namespace() {
     assert_eq!(pen.sku, "X1");
     assert_eq!(pen.retail_price, money(200, "GBP"));
 }
+
+/// A Merchant feed written in `encoding`, its items' titles given as bytes
+/// of that encoding.
+fn merchant_feed(encoding: &str, titles: &[&[u8]]) -> Vec<u8> {
+    let mut feed = format!(
+        "<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n\
+         <rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>"
+    )
+    .into_bytes();
+    for (i, title) in titles.iter().enumerate() {
+        feed.extend_from_slice(format!("<item><g:id>P{i}</g:id><title>").as_bytes());
+        feed.extend_from_slice(title);
+        feed.extend_from_slice(b"</title><g:price>1 299,00 CZK</g:price></item>");
+    }
+    feed.extend_from_slice(b"</channel></rss>");
+    feed
+}
+
+#[test]
+fn feeds_in_legacy_encodings_keep_their_accents_at_every_cut() {
+    // Microsoft's cp1250.txt and cp1252.txt: 0x8A Š, 0xE8 č, 0xE1 á, 0xF8 ř,
+    // 0x9E ž (1250); 0xE8 è, 0xFB û, 0xE9 é, 0x9C œ, 0xE7 ç, 0x80 € (1252).
+    for (encoding, titles, expected) in [
+        (
+            "windows-1250",
+            [&b"\x8Akoda \xE8erven\xE1"[..], b"\xF8\xEDzen\xED \x9Eidle"],
+            ["Škoda červená", "řízení židle"],
+        ),
+        (
+            "windows-1252",
+            [
+                &b"Cr\xE8me br\xFBl\xE9e"[..],
+                b"C\x9Cur fa\xE7onn\xE9 10 \x80",
+            ],
+            ["Crème brûlée", "Cœur façonné 10 €"],
+        ),
+    ] {
+        let feed = merchant_feed(encoding, &titles);
+        for size in 1..=feed.len() {
+            let records = parse(&feed, size).expect("parses");
+            let names: Vec<&str> = records.iter().map(|r| product(r).name.as_str()).collect();
+            assert_eq!(names, expected, "{encoding}, chunks of {size}");
+            assert_eq!(product(&records[0]).retail_price, money(129_900, "CZK"));
+        }
+    }
+}
+
+#[test]
+fn an_unknown_or_false_encoding_fails_the_feed_clearly() {
+    let unknown = parse(&merchant_feed("x-klingon", &[b"a"]), 4096);
+    assert!(
+        matches!(&unknown, Err(FeedError::Malformed(m)) if m.contains("unknown encoding 'x-klingon'")),
+        "{unknown:?}"
+    );
+    let false_label = parse(&merchant_feed("windows-1250", &["Škoda".as_bytes()]), 4096);
+    assert!(
+        matches!(&false_label, Err(FeedError::Malformed(m)) if m.contains("windows-1250") && m.contains("UTF-8")),
+        "{false_label:?}"
+    );
+}
