@@ -356,9 +356,12 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses TOML text.
+    /// Parses TOML text. The bindings' pricing percentages are read from
+    /// the text of their literals, not through `f64` (see
+    /// [`exact_percentages`]).
     pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let text = exact_percentages(text)?;
+        toml::from_str(&text).map_err(|e| e.to_string())
     }
 
     /// The configuration used when none is given: a demo shop bound to the
@@ -621,6 +624,89 @@ impl Config {
     }
 }
 
+/// The configuration text with every float literal of a binding's
+/// `[bindings.catalog] pricing` (`markup_percent`, `min_margin_percent`,
+/// `overrides`) rewritten as a string of its exact decimal, so that
+/// [`Percent`](crate::catalog::money::Percent) reads the digits written and
+/// not the nearest `f64`; a literal (float or string) with more decimals
+/// than the rules support, or out of range, is an error naming the binding,
+/// the field and the line. Text that is not TOML is returned as it is, for
+/// the TOML parser to say why.
+fn exact_percentages(text: &str) -> Result<String, String> {
+    use crate::catalog::money::Percent;
+    use toml::de::{DeTable, DeValue};
+
+    let Ok(document) = DeTable::parse(text) else {
+        return Ok(text.to_owned());
+    };
+    let line_of = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+    let mut rewrites: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let bindings = document
+        .get_ref()
+        .get("bindings")
+        .and_then(|b| match b.get_ref() {
+            DeValue::Array(array) => Some(array),
+            _ => None,
+        });
+    for (index, binding) in bindings.into_iter().flatten().enumerate() {
+        let id = binding
+            .get_ref()
+            .get("id")
+            .and_then(|id| id.get_ref().as_str())
+            .map_or_else(|| format!("#{}", index + 1), |id| format!("'{id}'"));
+        let Some(DeValue::Table(pricing)) = binding
+            .get_ref()
+            .get("catalog")
+            .and_then(|c| c.get_ref().get("pricing"))
+            .map(|p| p.get_ref())
+        else {
+            continue;
+        };
+        let mut fields: Vec<(String, &toml::Spanned<DeValue<'_>>)> = Vec::new();
+        for (key, value) in pricing {
+            match (key.get_ref().as_ref(), value.get_ref()) {
+                ("markup_percent" | "min_margin_percent", _) => {
+                    fields.push((key.get_ref().to_string(), value));
+                }
+                ("overrides", DeValue::Table(overrides)) => {
+                    for (name, value) in overrides {
+                        fields.push((format!("overrides.\"{}\"", name.get_ref()), value));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (field, value) in fields {
+            let literal = match value.get_ref() {
+                DeValue::Float(float) => float.as_str(),
+                DeValue::String(string) => string.as_ref(),
+                _ => continue,
+            };
+            let percent = Percent::parse(literal).map_err(|e| {
+                format!(
+                    "line {}: binding {id}: pricing.{field}: {e}",
+                    line_of(value.span().start)
+                )
+            })?;
+            if value.get_ref().is_float() {
+                rewrites.push((value.span(), format!("\"{percent}\"")));
+            }
+        }
+    }
+    let mut exact = text.to_owned();
+    rewrites.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+    for (span, replacement) in rewrites {
+        if exact.get(span.clone()).is_none() {
+            return Err(format!(
+                "line {}: cannot read a pricing percentage",
+                line_of(span.start)
+            ));
+        }
+        exact.replace_range(span, &replacement);
+    }
+    Ok(exact)
+}
+
 /// `demo-wholesaler` → `DEMO_WHOLESALER`.
 pub fn env_name(id: &str) -> String {
     id.chars()
@@ -740,6 +826,64 @@ mod tests {
         });
         config.validate().expect("valid");
         assert!(!config.to_toml_masked().contains("a-long-enough"));
+    }
+
+    #[test]
+    fn pricing_percentages_are_read_exactly_and_too_precise_ones_refused() {
+        use crate::catalog::money::Percent;
+
+        let with_pricing = |pricing: &str| {
+            format!(
+                "{SAMPLE}\n        [bindings.catalog]\n        feed_url = \"file:///f.csv\"\n        pricing = {pricing}\n"
+            )
+        };
+        let config = Config::parse(&with_pricing(
+            r#"{ markup_percent = 12.5, min_margin_percent = 1_0.0001, overrides = { "brand:Acme" = 25.0, "category:Maison" = "33.3333", "brand:Zed" = 7 } }"#,
+        ))
+        .expect("parses");
+        let pricing = &config.bindings[0]
+            .catalog
+            .as_ref()
+            .expect("catalog")
+            .pricing;
+        assert_eq!(pricing.markup_percent.units(), 125_000);
+        assert_eq!(
+            pricing.min_margin_percent.map(Percent::units),
+            Some(100_001)
+        );
+        assert_eq!(pricing.overrides["brand:Acme"].units(), 250_000);
+        assert_eq!(pricing.overrides["category:Maison"].units(), 333_333);
+        assert_eq!(pricing.overrides["brand:Zed"].units(), 70_000);
+        // Printed back and read again, the same.
+        let printed = config.to_toml_masked();
+        let again = Config::parse(&printed).expect("the printed configuration parses");
+        assert_eq!(
+            &again.bindings[0].catalog.as_ref().expect("catalog").pricing,
+            pricing,
+            "{printed}"
+        );
+
+        let e = Config::parse(&with_pricing("{ markup_percent = 12.34567 }"))
+            .expect_err("five decimals");
+        assert_eq!(
+            e,
+            "line 25: binding 'b1': pricing.markup_percent: 12.34567 has more decimals than the 4 the pricing rules support"
+        );
+        let e = Config::parse(&with_pricing(
+            r#"{ overrides = { "brand:Acme" = "0.00001" } }"#,
+        ))
+        .expect_err("five decimals in a string");
+        assert!(
+            e.contains("pricing.overrides.\"brand:Acme\": 0.00001 has more decimals"),
+            "{e}"
+        );
+        let e = Config::parse(&with_pricing("{ min_margin_percent = 1e7 }")).expect_err("range");
+        assert!(
+            e.contains("pricing.min_margin_percent: 1e7 is out of range"),
+            "{e}"
+        );
+        let e = Config::parse(&with_pricing("{ markup_percent = nan }")).expect_err("nan");
+        assert!(e.contains("is not a decimal number"), "{e}");
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! pricing, availability and category rules; `schedule` the cron
 //! expressions of the syncs.
 
+pub mod money;
+#[cfg(test)]
+mod pricing_proptests;
 pub mod rules;
 pub mod schedule;
 

@@ -7,38 +7,90 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::money::{Percent, Rounding, div_round, minor_digits};
 use crate::runtime::bindings::shopbridge::connector::types::{Availability, Money, Product};
 
-/// How a retail price is made from a wholesale price.
+/// How a retail price is made from a wholesale price, in exact integer
+/// arithmetic (see [`super::money`]). The steps, in order, and how each
+/// rounds to the currency's minor unit (an exact result is never moved):
+///
+/// 1. markup: wholesale × (1 + markup/100), rounded up: the margin is never
+///    below the configured markup;
+/// 2. fixed amount: added, exact;
+/// 3. minimum margin: wholesale × (1 + min/100), rounded up; the price is
+///    the larger of the two;
+/// 4. VAT (`add_vat`): × (1 + rate), rounded to the nearest, a half away
+///    from zero, as tax is rounded on invoices;
+/// 5. the supplier's retail floor: the larger of the price and the floor,
+///    the floor taken as it is (VAT included) or, with `add_vat` off,
+///    without VAT at the product's rate, rounded up, so that the shop's
+///    VAT-included price is never below it;
+/// 6. the ending: up to the next price ending in `ending_cents` hundredths
+///    of the major unit (12.99 EUR, 12.990 KWD); for a currency without
+///    minor unit, the amount's last two digits (¥1,299).
+///
+/// A price that does not fit in 64 bits of minor units is no price: the
+/// product is rejected by the sync, never priced with a wrong number.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Pricing {
-    /// Percent added to the wholesale price (30 = ×1.30).
-    pub markup_percent: f64,
+    /// Percent added to the wholesale price (30 = ×1.30), at most four
+    /// decimals.
+    pub markup_percent: Percent,
     /// Minor units added after the markup (a handling fee).
     pub fixed_minor: i64,
     /// Add the product's VAT to the price (wholesale prices are usually
     /// without VAT, shop prices with it).
     pub add_vat: bool,
-    /// Round up to a price ending in these cents (99 → 12.99, 90 → 12.90).
+    /// Round up to a price ending in these hundredths of the major unit
+    /// (99 → 12.99, 90 → 12.90; ¥1,299 in a currency without minor unit).
     pub ending_cents: Option<u8>,
     /// The retail price never leaves less than this margin over wholesale,
     /// in percent of wholesale.
-    pub min_margin_percent: Option<f64>,
+    pub min_margin_percent: Option<Percent>,
     /// Markups for a brand (`brand:Acme`) or a category path prefix
     /// (`category:Maison > Cuisine`), instead of `markup_percent`.
-    pub overrides: BTreeMap<String, f64>,
+    pub overrides: BTreeMap<String, Percent>,
     /// The supplier's retail price, when its feed gives one, is its minimum
     /// advertised price: the shop's price is never below it (compared VAT
     /// included, or without VAT at the product's rate when `add_vat` is off).
     pub floor_at_supplier_retail: bool,
 }
 
+/// What the pricing rules need of one product, amounts in minor units of
+/// one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceInput {
+    /// The wholesale price.
+    pub wholesale: i64,
+    /// The currency's minor digits (2 for EUR, 0 for JPY, 3 for KWD).
+    pub minor_digits: u32,
+    /// The markup that applies to this product.
+    pub markup: Percent,
+    /// The product's VAT rate, in basis points.
+    pub vat_basis_points: Option<u32>,
+    /// The supplier's retail price (VAT included), in the same currency.
+    pub supplier_retail: Option<i64>,
+}
+
+/// A markup must leave a positive price: above -100 %.
+fn above_minus_100(percent: Percent) -> bool {
+    percent.units() > -100 * Percent::SCALE
+}
+
 impl Pricing {
     /// Whether the rules make sense.
     pub fn check(&self) -> Result<(), String> {
-        if !(self.markup_percent.is_finite() && self.markup_percent > -100.0) {
-            return Err("markup_percent must be a number above -100".into());
+        if !above_minus_100(self.markup_percent) {
+            return Err(format!(
+                "markup_percent {} must be above -100",
+                self.markup_percent
+            ));
+        }
+        if let Some(min) = self.min_margin_percent
+            && !above_minus_100(min)
+        {
+            return Err(format!("min_margin_percent {min} must be above -100"));
         }
         if self.ending_cents.is_some_and(|c| c > 99) {
             return Err("ending_cents must be 0 to 99".into());
@@ -49,14 +101,14 @@ impl Pricing {
                     "override '{key}' must start with brand: or category:"
                 ));
             }
-            if !(markup.is_finite() && *markup > -100.0) {
-                return Err(format!("override '{key}' must be a number above -100"));
+            if !above_minus_100(*markup) {
+                return Err(format!("override '{key}' = {markup} must be above -100"));
             }
         }
         Ok(())
     }
 
-    fn markup_for(&self, product: &Product) -> f64 {
+    fn markup_for(&self, product: &Product) -> Percent {
         let brand = product
             .brand
             .as_deref()
@@ -75,52 +127,89 @@ impl Pricing {
 
     /// The retail price of `product`: from its wholesale price by the rules,
     /// or the supplier's own retail price when there is no wholesale one.
+    /// `None` when there is neither, or when the rules' price does not fit
+    /// in 64 bits of minor units.
     pub fn retail(&self, product: &Product) -> Option<Money> {
         let Some(wholesale) = &product.wholesale_price else {
             return product.retail_price.clone();
         };
-        let base = wholesale.amount_minor as f64;
-        let mut price = base * (1.0 + self.markup_for(product) / 100.0) + self.fixed_minor as f64;
-        if let Some(min) = self.min_margin_percent {
-            price = price.max(base * (1.0 + min / 100.0));
-        }
-        if self.add_vat
-            && let Some(vat) = product.vat_rate_basis_points
-        {
-            price *= 1.0 + f64::from(vat) / 10_000.0;
-        }
-        if self.floor_at_supplier_retail
-            && let Some(floor) = &product.retail_price
-        {
-            // The supplier's retail price includes VAT; without VAT it is
-            // rounded to the nearest minor unit (a float division would
-            // land a hair above or below it).
-            let floor = match (self.add_vat, product.vat_rate_basis_points) {
-                (false, Some(vat)) => {
-                    (floor.amount_minor as f64 * 10_000.0 / (10_000.0 + f64::from(vat))).round()
-                }
-                _ => floor.amount_minor as f64,
-            };
-            price = price.max(floor);
-        }
-        let mut amount = price.ceil() as i64;
-        if let Some(ending) = self.ending_cents {
-            amount = round_up_to_ending(amount, i64::from(ending));
-        }
+        let input = PriceInput {
+            wholesale: wholesale.amount_minor,
+            minor_digits: minor_digits(&wholesale.currency),
+            markup: self.markup_for(product),
+            vat_basis_points: product.vat_rate_basis_points,
+            // A floor in another currency says nothing about this price.
+            supplier_retail: product
+                .retail_price
+                .as_ref()
+                .filter(|r| r.currency == wholesale.currency)
+                .map(|r| r.amount_minor),
+        };
         Some(Money {
-            amount_minor: amount,
+            amount_minor: self.price(&input)?,
             currency: wholesale.currency.clone(),
         })
     }
+
+    /// The retail price, in minor units, of a product (see the steps in
+    /// [`Pricing`]); `None` when it does not fit in an `i64`.
+    pub fn price(&self, input: &PriceInput) -> Option<i64> {
+        let wholesale = i128::from(input.wholesale);
+        // 1. Markup, rounded up; 2. the fixed amount.
+        let mut price = input
+            .markup
+            .apply(wholesale, Rounding::Up)?
+            .checked_add(i128::from(self.fixed_minor))?;
+        // 3. Minimum margin, rounded up.
+        if let Some(min) = self.min_margin_percent {
+            price = price.max(min.apply(wholesale, Rounding::Up)?);
+        }
+        // 4. VAT, half away from zero.
+        if self.add_vat
+            && let Some(vat) = input.vat_basis_points
+        {
+            price = div_round(
+                price.checked_mul(10_000 + i128::from(vat))?,
+                10_000,
+                Rounding::HalfAwayFromZero,
+            )?;
+        }
+        // 5. The supplier's retail price as a floor: without VAT, rounded up.
+        if self.floor_at_supplier_retail
+            && let Some(floor) = input.supplier_retail
+        {
+            let floor = match (self.add_vat, input.vat_basis_points) {
+                (false, Some(vat)) => div_round(
+                    i128::from(floor) * 10_000,
+                    10_000 + i128::from(vat),
+                    Rounding::Up,
+                )?,
+                _ => i128::from(floor),
+            };
+            price = price.max(floor);
+        }
+        // 6. The ending.
+        if let Some(ending) = self.ending_cents {
+            price = round_up_to_ending(price, i128::from(ending), input.minor_digits)?;
+        }
+        i64::try_from(price).ok()
+    }
 }
 
-/// The smallest amount ≥ `amount` whose last two digits are `ending`.
-fn round_up_to_ending(amount: i64, ending: i64) -> i64 {
-    let candidate = amount - amount.rem_euclid(100) + ending;
+/// The smallest amount ≥ `amount` ending in `ending` hundredths of the
+/// major unit (`minor_digits` ≥ 2), or whose last two digits are `ending`
+/// (no or one minor digit).
+fn round_up_to_ending(amount: i128, ending: i128, minor_digits: u32) -> Option<i128> {
+    let unit = 10i128.checked_pow(minor_digits.saturating_sub(2))?;
+    let modulus = unit.checked_mul(100)?;
+    let target = ending.checked_mul(unit)?;
+    let candidate = amount
+        .checked_sub(amount.rem_euclid(modulus))?
+        .checked_add(target)?;
     if candidate >= amount {
-        candidate
+        Some(candidate)
     } else {
-        candidate + 100
+        candidate.checked_add(modulus)
     }
 }
 
@@ -204,6 +293,10 @@ impl Rules {
 mod tests {
     use super::*;
 
+    fn pct(text: &str) -> Percent {
+        Percent::parse(text).expect("a percentage")
+    }
+
     fn product(wholesale: i64) -> Product {
         Product {
             sku: "A".into(),
@@ -236,7 +329,7 @@ mod tests {
     #[test]
     fn markup_vat_and_rounding_to_99() {
         let pricing = Pricing {
-            markup_percent: 30.0,
+            markup_percent: pct("30"),
             add_vat: true,
             ending_cents: Some(99),
             ..Pricing::default()
@@ -247,16 +340,125 @@ mod tests {
             Some(1599)
         );
         // 12.50 × 1.30 × 1.20 = 19.50 → 19.99; exactly .99 stays.
-        assert_eq!(round_up_to_ending(1999, 99), 1999);
-        assert_eq!(round_up_to_ending(2000, 90), 2090);
-        assert_eq!(round_up_to_ending(2085, 90), 2090);
+        assert_eq!(round_up_to_ending(1999, 99, 2), Some(1999));
+        assert_eq!(round_up_to_ending(2000, 90, 2), Some(2090));
+        assert_eq!(round_up_to_ending(2085, 90, 2), Some(2090));
+        // 12.345 KWD → 12.990 KWD; ¥1,250 → ¥1,299; ¥1,300 → ¥1,399.
+        assert_eq!(round_up_to_ending(12_345, 99, 3), Some(12_990));
+        assert_eq!(round_up_to_ending(12_990, 99, 3), Some(12_990));
+        assert_eq!(round_up_to_ending(12_991, 99, 3), Some(13_990));
+        assert_eq!(round_up_to_ending(1250, 99, 0), Some(1299));
+        assert_eq!(round_up_to_ending(1300, 99, 0), Some(1399));
+        assert_eq!(round_up_to_ending(-150, 99, 2), Some(-101));
+    }
+
+    #[test]
+    fn exact_results_are_never_moved() {
+        let price = |markup: &str, wholesale: i64| {
+            Pricing {
+                markup_percent: pct(markup),
+                ..Pricing::default()
+            }
+            .retail(&product(wholesale))
+            .map(|m| m.amount_minor)
+        };
+        // The cases: 1,00 € and 509,20 € at 10 % are exact.
+        assert_eq!(price("10", 100), Some(110));
+        assert_eq!(price("10", 50_920), Some(56_012));
+        // 0,01 € at 10 % is 0.011 €: up to 0,02 €.
+        assert_eq!(price("10", 1), Some(2));
+        // 999 999,99 € at 12.5 % = 1 124 999,98875 € → 1 124 999,99 €.
+        assert_eq!(price("12.5", 99_999_999), Some(112_499_999));
+        // 8,00 € at 12.5 % = 9,00 € exactly.
+        assert_eq!(price("12.5", 800), Some(900));
+        assert_eq!(price("0", 0), Some(0));
+    }
+
+    #[test]
+    fn vat_rounds_half_away_from_zero_and_the_floor_without_vat_up() {
+        let pricing = Pricing {
+            add_vat: true,
+            ..Pricing::default()
+        };
+        let input = |wholesale, vat, floor| PriceInput {
+            wholesale,
+            minor_digits: 2,
+            markup: Percent::ZERO,
+            vat_basis_points: Some(vat),
+            supplier_retail: floor,
+        };
+        // 0,05 € × 1.10 = 0,055 € → 0,06 €; 0,04 € × 1.10 = 0,044 € → 0,04 €.
+        assert_eq!(pricing.price(&input(5, 1000, None)), Some(6));
+        assert_eq!(pricing.price(&input(4, 1000, None)), Some(4));
+        // Without VAT added, a floor of 24,00 € TTC at 5.5 % is
+        // 22,7488… € HT → 22,75 € (22,75 × 1.055 = 24,00125 ≥ 24,00).
+        let floor = Pricing {
+            floor_at_supplier_retail: true,
+            ..Pricing::default()
+        };
+        assert_eq!(floor.price(&input(100, 550, Some(2400))), Some(2275));
+    }
+
+    #[test]
+    fn prices_beyond_64_bits_are_no_price_and_other_currencies_no_floor() {
+        let pricing = Pricing {
+            markup_percent: pct("100"),
+            ..Pricing::default()
+        };
+        assert_eq!(
+            pricing
+                .retail(&product(i64::MAX / 2))
+                .map(|m| m.amount_minor),
+            Some(i64::MAX - 1)
+        );
+        assert_eq!(pricing.retail(&product(i64::MAX / 2 + 1)), None);
+        assert_eq!(pricing.retail(&product(i64::MAX)), None);
+        let floored = Pricing {
+            floor_at_supplier_retail: true,
+            ..pricing
+        };
+        let mut in_dollars = product(1000);
+        in_dollars.retail_price = Some(Money {
+            amount_minor: 5000,
+            currency: "USD".into(),
+        });
+        assert_eq!(
+            floored.retail(&in_dollars).map(|m| m.amount_minor),
+            Some(2000)
+        );
+    }
+
+    #[test]
+    fn currencies_with_other_minor_units() {
+        let pricing = Pricing {
+            markup_percent: pct("12.5"),
+            add_vat: true,
+            ending_cents: Some(99),
+            ..Pricing::default()
+        };
+        let mut yen = product(1000);
+        yen.wholesale_price = Some(Money {
+            amount_minor: 1001,
+            currency: "JPY".into(),
+        });
+        yen.vat_rate_basis_points = Some(1000);
+        // ¥1,001 × 1.125 = ¥1,126.125 → ¥1,127; × 1.10 = ¥1,239.7 → ¥1,240 → ¥1,299.
+        assert_eq!(pricing.retail(&yen).map(|m| m.amount_minor), Some(1299));
+        let mut dinar = product(1000);
+        dinar.wholesale_price = Some(Money {
+            amount_minor: 10_001,
+            currency: "KWD".into(),
+        });
+        dinar.vat_rate_basis_points = None;
+        // 10.001 KWD × 1.125 = 11.251125 → 11.252 → 11.990 KWD.
+        assert_eq!(pricing.retail(&dinar).map(|m| m.amount_minor), Some(11_990));
     }
 
     #[test]
     fn overrides_and_minimum_margin() {
         let mut pricing = Pricing {
-            markup_percent: 10.0,
-            min_margin_percent: Some(25.0),
+            markup_percent: pct("10"),
+            min_margin_percent: Some(pct("25")),
             ..Pricing::default()
         };
         // The minimum margin lifts a 10% markup to 25%.
@@ -264,12 +466,14 @@ mod tests {
             pricing.retail(&product(1000)).map(|m| m.amount_minor),
             Some(1250)
         );
-        pricing.overrides.insert("category:Maison".into(), 50.0);
+        pricing
+            .overrides
+            .insert("category:Maison".into(), pct("50"));
         assert_eq!(
             pricing.retail(&product(1000)).map(|m| m.amount_minor),
             Some(1500)
         );
-        pricing.overrides.insert("brand:Acme".into(), 100.0);
+        pricing.overrides.insert("brand:Acme".into(), pct("100"));
         assert_eq!(
             pricing.retail(&product(1000)).map(|m| m.amount_minor),
             Some(2000)
@@ -279,7 +483,7 @@ mod tests {
     #[test]
     fn never_below_the_suppliers_minimum_advertised_price() {
         let mut pricing = Pricing {
-            markup_percent: 30.0,
+            markup_percent: pct("30"),
             add_vat: true,
             ending_cents: Some(99),
             floor_at_supplier_retail: true,

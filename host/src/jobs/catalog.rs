@@ -19,7 +19,8 @@ use crate::store::{CatalogWrite, Job, Store, StoreError, SyncCounts, SyncEnd, no
 
 /// Products written per transaction.
 const WRITE_BATCH: usize = 4000;
-/// SKUs given twice by one feed that a run keeps with its rejections: as
+/// Products the host refuses (a SKU given twice by one feed, a price beyond
+/// 64 bits) that a run keeps with its rejections: as
 /// many as the plugin's own rejections kept, enough to fix a feed by.
 const MAX_DUPLICATES_KEPT: usize = 100;
 /// How often a running sync reports progress, looks for a cancel request
@@ -240,8 +241,22 @@ impl Workers {
                         continue;
                     }
                 };
+                let view = rules.apply(&product);
+                // A price beyond 64 bits of minor units is refused, never
+                // stored as a wrong number.
+                if product.wholesale_price.is_some() && view.retail_price.is_none() {
+                    counts.rejected += 1;
+                    if duplicates.len() < MAX_DUPLICATES_KEPT {
+                        duplicates.push(Rejection {
+                            sku: Some(product.sku.clone()),
+                            position: None,
+                            reason: "the pricing rules' retail price does not fit in 64 bits of minor units".into(),
+                        });
+                    }
+                    continue;
+                }
                 let data = serde_json::to_string(&product).unwrap_or_default();
-                let view = serde_json::to_string(&rules.apply(&product)).unwrap_or_default();
+                let view = serde_json::to_string(&view).unwrap_or_default();
                 let hash = content_hash(&data, &view);
                 let write = CatalogWrite {
                     sku: product.sku.clone(),
