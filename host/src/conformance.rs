@@ -1,7 +1,8 @@
 //! The conformance suite every uploaded version goes through, whatever its
 //! supplier: inputs a connector meets sooner or later (an empty feed, a
 //! truncated one, a feed in the wrong format, an entity bomb, a 1 MB
-//! description, odd Unicode, an order with an unknown SKU, one with an
+//! description, odd Unicode, feeds in legacy encodings (windows-1252 XML,
+//! Excel's UTF-16 "Unicode text", an unknown encoding), an order with an unknown SKU, one with an
 //! incomplete address, a supplier answering 500, one answering 429). Each
 //! must give an answer or a typed error (a `FeedError`, an `OrderError`,
 //! rejected records): a trap, a deadline, the memory cap or the output cap
@@ -335,6 +336,34 @@ fn feeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     // Bytes that are not UTF-8 at all, after a valid item.
     odd_feed.splice(odd_feed.len() - 17..odd_feed.len() - 17, *b"\xff\xfe\xc3(");
     let csv_truncated = b"sku;name;price;stock\nSKU-1;Mug;12.50;3\nSKU-2;\"Tea".to_vec();
+    // "Crème brûlée", "Cœur façonné" and "10 €" in windows-1252 (Microsoft's
+    // cp1252 table: 0xE8 è, 0xFB û, 0xE9 é, 0x9C œ, 0xE7 ç, 0x80 €), with the
+    // declaration that names it.
+    let legacy_xml = {
+        let item = item("SKU-\u{1}", "\u{2}", "\u{3}");
+        let mut doc = rss(&item)
+            .replacen("encoding=\"UTF-8\"", "encoding=\"windows-1252\"", 1)
+            .into_bytes();
+        for (placeholder, bytes) in [
+            (1u8, &b"Cr\xE8me"[..]),
+            (2, b"Cr\xE8me br\xFBl\xE9e"),
+            (3, b"C\x9Cur fa\xE7onn\xE9, 10 \x80"),
+        ] {
+            if let Some(at) = doc.iter().position(|b| *b == placeholder) {
+                doc.splice(at..=at, bytes.iter().copied());
+            }
+        }
+        doc
+    };
+    // Excel's "Unicode text": UTF-16LE with a byte order mark, tab-separated.
+    let unicode_text: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "sku\tname\tprice\tstock\r\nSKU-1\tCrème brûlée\t12,50\t3\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
     vec![
         ("empty feed", "application/xml", Vec::new()),
         ("truncated feed", "application/xml", truncated),
@@ -357,6 +386,15 @@ fn feeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             .into_bytes(),
         ),
         ("odd Unicode", "application/xml", odd_feed),
+        ("legacy encoding (windows-1252)", "application/xml", legacy_xml),
+        (
+            "unknown encoding",
+            "application/xml",
+            rss(&item("SKU-1", "Mug", "A mug"))
+                .replacen("encoding=\"UTF-8\"", "encoding=\"x-unheard-of\"", 1)
+                .into_bytes(),
+        ),
+        ("UTF-16 text (CSV)", "text/csv", unicode_text),
         // The same two in CSV, for the connectors that read CSV.
         (
             "1 MB description (CSV)",

@@ -17,12 +17,16 @@
 //! ```
 //!
 //! A case: `{"kind": "feed", "content_type": "text/csv", "feed_file": "x.csv"}`
-//! (or `"feed": "…"` inline), `{"kind": "order", "order": {…}}` or
+//! (or `"feed": "…"` inline, or `"feed_base64": "…"` for bytes that are not
+//! UTF-8: a feed in windows-1252, say), `{"kind": "order", "order": {…}}` or
 //! `{"kind": "status", "references": ["…"]}`, with optional `settings`,
 //! `exchanges` (`[{"request": {"method", "url", "body"}, "response":
 //! {"status", "headers", "body"}}]`) and `expected` (the output, as the
 //! report shows it: `{"products": […], "rejected": […]}`, `{"submission":
 //! …}`, `{"updates": […]}`, or `{"error": …}`).
+//!
+//! A feed reaches the plugin byte for byte as its file holds it: a file that
+//! is not UTF-8 is carried as `feed_base64`, never converted.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -108,9 +112,12 @@ pub enum Input {
         /// The feed's content type.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content_type: Option<String>,
-        /// The feed, inline.
+        /// The feed, inline, when it is UTF-8 text.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         feed: Option<String>,
+        /// The feed, inline, as standard base64: any bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        feed_base64: Option<String>,
         /// The feed's file, next to the case (directories only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         feed_file: Option<String>,
@@ -128,6 +135,30 @@ pub enum Input {
 }
 
 impl Input {
+    /// A feed case's bytes, as given inline; `None` for other cases and for
+    /// a feed only named by its file.
+    fn feed_bytes(&self) -> Result<Option<Vec<u8>>, String> {
+        use base64::Engine as _;
+        match self {
+            Input::Feed {
+                feed: Some(_),
+                feed_base64: Some(_),
+                ..
+            } => Err("a feed case has \"feed\" or \"feed_base64\", not both".into()),
+            Input::Feed {
+                feed: Some(text), ..
+            } => Ok(Some(text.clone().into_bytes())),
+            Input::Feed {
+                feed_base64: Some(encoded),
+                ..
+            } => base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .map(Some)
+                .map_err(|e| format!("\"feed_base64\" is not base64: {e}")),
+            _ => Ok(None),
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Input::Feed { .. } => "feed",
@@ -179,14 +210,27 @@ impl FixtureSet {
                 .unwrap_or_default();
             if let Input::Feed {
                 feed: feed @ None,
+                feed_base64: feed_base64 @ None,
                 feed_file: Some(file),
                 ..
             } = &mut case.input
             {
+                use base64::Engine as _;
                 let feed_path = cases_dir.join(&*file);
                 let bytes = std::fs::read(&feed_path).map_err(io(&feed_path))?;
-                *feed = Some(String::from_utf8_lossy(&bytes).into_owned());
+                match String::from_utf8(bytes) {
+                    Ok(text) => *feed = Some(text),
+                    Err(e) => {
+                        *feed_base64 = Some(
+                            base64::engine::general_purpose::STANDARD.encode(e.as_bytes()),
+                        );
+                    }
+                }
             }
+            case.input.feed_bytes().map_err(|message| FixtureError::Format {
+                path: path.display().to_string(),
+                message,
+            })?;
             cases.push(case);
         }
         if cases.is_empty() {
@@ -205,11 +249,15 @@ impl FixtureSet {
         for case in &self.cases {
             let mut case = case.clone();
             if let Input::Feed {
-                feed, feed_file, ..
+                feed,
+                feed_base64,
+                feed_file,
+                ..
             } = &mut case.input
                 && feed_file.is_some()
             {
                 *feed = None;
+                *feed_base64 = None;
             }
             let path = dir.join("cases").join(format!("{}.json", case.name));
             case.name = String::new();
@@ -229,11 +277,18 @@ impl FixtureSet {
             return Err(FixtureError::Empty);
         }
         for (i, case) in self.cases.iter().enumerate() {
-            if let Input::Feed { feed: None, .. } = &case.input {
-                return Err(FixtureError::Format {
-                    path: format!("cases[{i}]"),
-                    message: "a feed case sent to the server has its feed inline (\"feed\")".into(),
-                });
+            let path = || format!("cases[{i}]");
+            match case.input.feed_bytes() {
+                Err(message) => return Err(FixtureError::Format { path: path(), message }),
+                Ok(None) if matches!(case.input, Input::Feed { .. }) => {
+                    return Err(FixtureError::Format {
+                        path: path(),
+                        message: "a feed case sent to the server has its feed inline \
+                                  (\"feed\", or \"feed_base64\" for bytes that are not UTF-8)"
+                            .into(),
+                    });
+                }
+                Ok(_) => {}
             }
         }
         Ok(())
@@ -464,9 +519,7 @@ async fn output(
         |v: Result<Value, serde_json::Error>| v.unwrap_or_else(|e| Value::String(e.to_string()));
     let error = |e: Value| serde_json::json!({ "error": e });
     match input {
-        Input::Feed {
-            content_type, feed, ..
-        } => {
+        Input::Feed { content_type, .. } => {
             let mut session = match plugin
                 .open_feed(runtime, options, content_type.clone())
                 .await?
@@ -475,7 +528,8 @@ async fn output(
                 Err(e) => return Ok(error(json(serde_json::to_value(e)))),
             };
             let mut records = Vec::new();
-            let bytes = feed.as_deref().unwrap_or_default().as_bytes();
+            // Checked when the set was read (`load_dir`, `check_inline`).
+            let bytes = input.feed_bytes().ok().flatten().unwrap_or_default();
             for chunk in bytes.chunks(CHUNK) {
                 match session.push(chunk).await? {
                     Ok(r) => records.extend(r),

@@ -596,3 +596,222 @@ fn plugin_test_records_against_a_sandbox_then_replays_with_it_gone() {
         assert_eq!(&read_case(&dir, case)["expected"], expected, "{case}");
     }
 }
+
+/// The products' names `feed parse` prints for `feed` through `plugin`,
+/// or its error output when it fails.
+fn parsed_names(
+    plugin: &str,
+    feed: &[u8],
+    name: &str,
+    settings: &[&str],
+) -> Result<Vec<String>, String> {
+    let path = temp_file(name, feed);
+    let mut args = vec!["feed", "parse", "--plugin", plugin];
+    for setting in settings {
+        args.extend(["--settings", setting]);
+    }
+    args.push(path.to_str().expect("UTF-8 path"));
+    let out = shopbridge(&args);
+    if !out.status.success() {
+        return Err(text(&out.stderr));
+    }
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(" products, 0 rejected,"),
+        "nothing rejected: {stderr}"
+    );
+    Ok(text(&out.stdout)
+        .lines()
+        .map(|l| {
+            let product: serde_json::Value = serde_json::from_str(l).expect("a JSON product");
+            product["name"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect())
+}
+
+/// A Merchant feed declaring `encoding`, its titles as bytes of it.
+fn merchant_feed(encoding: &str, titles: &[&[u8]]) -> Vec<u8> {
+    let mut feed = format!(
+        "<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n\
+         <rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>"
+    )
+    .into_bytes();
+    for (i, title) in titles.iter().enumerate() {
+        feed.extend_from_slice(format!("<item><g:id>P{i}</g:id><title>").as_bytes());
+        feed.extend_from_slice(title);
+        feed.extend_from_slice(b"</title><g:price>12,50 EUR</g:price></item>");
+    }
+    feed.extend_from_slice(b"</channel></rss>");
+    feed
+}
+
+fn utf16le_with_mark(text: &str) -> Vec<u8> {
+    [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect()
+}
+
+// The bytes below come from the code pages' published tables (Microsoft's
+// cp1250.txt and cp1252.txt, ISO/IEC 8859-15): in windows-1252 0xE8 è,
+// 0xFB û, 0xE9 é, 0x9C œ, 0xE7 ç, 0x80 €; in windows-1250 0x8A Š, 0xE8 č,
+// 0xE1 á, 0xF8 ř, 0xED í; in ISO-8859-15 0xBD œ, 0xA4 €.
+const FRENCH_NAMES: [&str; 3] = ["Crème brûlée", "Cœur façonné", "Prix 10 €"];
+const FRENCH_1252: [&[u8]; 3] = [
+    b"Cr\xE8me br\xFBl\xE9e",
+    b"C\x9Cur fa\xE7onn\xE9",
+    b"Prix 10 \x80",
+];
+
+#[test]
+fn feed_parse_reads_xml_feeds_in_the_encoding_they_declare() {
+    let plugin = components::GOOGLE_MERCHANT;
+    let names = |feed: &[u8], file: &str| parsed_names(plugin, feed, file, &[]);
+    assert_eq!(
+        names(&merchant_feed("windows-1252", &FRENCH_1252), "fr-1252.xml"),
+        Ok(FRENCH_NAMES.map(str::to_owned).to_vec())
+    );
+    assert_eq!(
+        names(
+            &merchant_feed(
+                "windows-1250",
+                &[b"\x8Akoda \xE8erven\xE1", b"\xF8\xEDzen\xED"]
+            ),
+            "cz-1250.xml"
+        ),
+        Ok(vec!["Škoda červená".to_owned(), "řízení".to_owned()])
+    );
+    assert_eq!(
+        names(
+            &merchant_feed("ISO-8859-15", &[b"C\xBDur", b"10 \xA4"]),
+            "fr-8859-15.xml"
+        ),
+        Ok(vec!["Cœur".to_owned(), "10 €".to_owned()])
+    );
+    let utf8 = merchant_feed("UTF-16", &FRENCH_NAMES.map(str::as_bytes));
+    let utf16 = utf16le_with_mark(&String::from_utf8(utf8).expect("UTF-8"));
+    assert_eq!(
+        names(&utf16, "fr-utf16.xml"),
+        Ok(FRENCH_NAMES.map(str::to_owned).to_vec())
+    );
+    // An encoding nobody knows, and one that is not what the file is.
+    let unknown = names(&merchant_feed("x-klingon", &[b"a"]), "unknown.xml");
+    assert!(
+        unknown
+            .as_ref()
+            .is_err_and(|e| e.contains("unknown encoding 'x-klingon'")),
+        "{unknown:?}"
+    );
+    let lying = names(
+        &merchant_feed("windows-1252", &FRENCH_NAMES.map(str::as_bytes)),
+        "lying.xml",
+    );
+    assert!(
+        lying
+            .as_ref()
+            .is_err_and(|e| e.contains("windows-1252") && e.contains("UTF-8")),
+        "{lying:?}"
+    );
+}
+
+#[test]
+fn feed_parse_reads_csv_exports_in_the_encoding_set() {
+    let plugin = components::CSV_WHOLESALER;
+    // Excel's "CSV (séparateur: point-virgule)" on a French Windows.
+    let mut ansi = b"R\xE9f\xE9rence;D\xE9signation;Prix HT\r\n".to_vec();
+    for (i, name) in FRENCH_1252.iter().enumerate() {
+        ansi.extend_from_slice(format!("R{i};").as_bytes());
+        ansi.extend_from_slice(name);
+        ansi.extend_from_slice(b";4,50\r\n");
+    }
+    let expected = Ok(FRENCH_NAMES.map(str::to_owned).to_vec());
+    for setting in ["encoding=windows-1252", "encoding=auto"] {
+        assert_eq!(
+            parsed_names(plugin, &ansi, "excel.csv", &[setting]),
+            expected,
+            "{setting}"
+        );
+    }
+    // Left as UTF-8, the header cannot be read and the error says why.
+    let as_utf8 = parsed_names(plugin, &ansi, "excel-utf8.csv", &[]);
+    assert!(
+        as_utf8
+            .as_ref()
+            .is_err_and(|e| e.contains("is not valid UTF-8")),
+        "{as_utf8:?}"
+    );
+    // Excel's "Unicode text": UTF-16LE with a mark, tab-separated; the
+    // default setting reads it by its mark.
+    let mut unicode = String::from("Référence\tDésignation\tPrix HT\r\n");
+    for (i, name) in FRENCH_NAMES.iter().enumerate() {
+        unicode.push_str(&format!("R{i}\t{name}\t4,50\r\n"));
+    }
+    assert_eq!(
+        parsed_names(plugin, &utf16le_with_mark(&unicode), "unicode.txt", &[]),
+        expected
+    );
+    let unknown = parsed_names(plugin, &ansi, "excel-x.csv", &["encoding=ebcdic"]);
+    assert!(
+        unknown
+            .as_ref()
+            .is_err_and(|e| e.contains("setting 'encoding'") && e.contains("'ebcdic'")),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn plugin_test_hands_a_fixture_feed_its_bytes_as_they_are() {
+    let dir = std::env::temp_dir().join(format!(
+        "shopbridge-cli-{}-fixtures-legacy",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("cases")).expect("fixture dir");
+    let mut ansi = b"sku;name;prix ht\r\n".to_vec();
+    for (i, name) in FRENCH_1252.iter().enumerate() {
+        ansi.extend_from_slice(format!("R{i};").as_bytes());
+        ansi.extend_from_slice(name);
+        ansi.extend_from_slice(b";4,50\r\n");
+    }
+    std::fs::write(dir.join("cases").join("catalog-1252.csv"), &ansi).expect("feed file");
+    std::fs::write(dir.join("settings.json"), r#"{"encoding": "windows-1252"}"#).expect("settings");
+    write_case(
+        &dir,
+        "01-feed",
+        &serde_json::json!({"kind": "feed", "content_type": "text/csv", "feed_file": "catalog-1252.csv"}),
+    );
+    let fixtures = dir.to_str().expect("UTF-8 path");
+    let plugin = components::CSV_WHOLESALER;
+    // Recorded: the expected products are the plugin's own answer.
+    let out = shopbridge(&["plugin", "test", plugin, "--fixtures", fixtures, "--record"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let case = read_case(&dir, "01-feed");
+    let names: Vec<&str> = case["expected"]["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, FRENCH_NAMES, "{case}");
+    assert!(
+        case.get("feed").is_none() && case.get("feed_base64").is_none(),
+        "{case}"
+    );
+    // Replayed: the same bytes give the same products.
+    let out = shopbridge(&["plugin", "test", plugin, "--fixtures", fixtures]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // Read as UTF-8, the same file gives other answers: the case fails.
+    std::fs::write(dir.join("settings.json"), "{}").expect("settings");
+    let out = shopbridge(&["plugin", "test", plugin, "--fixtures", fixtures]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+}
