@@ -912,6 +912,9 @@ fn every_upload_runs_the_conformance_suite_and_a_failing_version_needs_an_overri
             "odd Unicode",
             "1 MB description (CSV)",
             "odd Unicode (CSV)",
+            "legacy encoding (windows-1252)",
+            "unknown encoding",
+            "UTF-16 text (CSV)",
         ] {
             let c = case(report, feed_case);
             assert!(
@@ -921,6 +924,27 @@ fn every_upload_runs_the_conformance_suite_and_a_failing_version_needs_an_overri
             assert!(
                 c["millis"].as_u64().is_some_and(|ms| ms < 5000),
                 "{name}: {c}"
+            );
+        }
+        // Each reads the legacy-encoded feed in its format whole, and
+        // refuses an unknown encoding by name.
+        let (read, unknown) = match name {
+            "google-merchant" => ("legacy encoding (windows-1252)", "unknown encoding"),
+            _ => ("UTF-16 text (CSV)", "unknown encoding"),
+        };
+        assert_eq!(
+            case(report, read)["detail"],
+            "1 records",
+            "{name}: {report}"
+        );
+        if name == "google-merchant" {
+            let c = case(report, unknown);
+            assert_eq!(c["outcome"], "typed-error", "{c}");
+            assert!(
+                c["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("x-unheard-of")),
+                "{c}"
             );
         }
         let order_outcome = &case(report, "order with an unknown SKU")["outcome"];
