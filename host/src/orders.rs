@@ -163,6 +163,15 @@ fn error(field: impl Into<String>, code: &str, message: impl Into<String>) -> Fi
     }
 }
 
+/// The error of an order whose total does not fit in 64 bits.
+fn total_too_large() -> FieldError {
+    error(
+        "lines",
+        "invalid",
+        "the order's total (unit prices × quantities) does not fit in 64 bits of minor units",
+    )
+}
+
 /// Parses a body: a structural error names the field it is in.
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FieldError> {
     let mut de = serde_json::Deserializer::from_slice(body);
@@ -249,15 +258,18 @@ impl PostedOrder {
                 ));
             }
         }
+        if self.retail_total().is_none() {
+            errors.push(total_too_large());
+        }
         errors
     }
 
-    /// What the customer paid for the lines.
-    pub fn retail_total(&self) -> i64 {
-        self.lines
-            .iter()
-            .map(|l| l.unit_price.saturating_mul(i64::from(l.quantity)))
-            .fold(0i64, i64::saturating_add)
+    /// What the customer paid for the lines, exact; `None` when it does not
+    /// fit in 64 bits of minor units (such an order is refused).
+    pub fn retail_total(&self) -> Option<i64> {
+        self.lines.iter().try_fold(0i64, |total, l| {
+            total.checked_add(l.unit_price.checked_mul(i64::from(l.quantity))?)
+        })
     }
 
     /// Splits the (validated) order by supplier: one supplier order per
@@ -293,11 +305,11 @@ impl PostedOrder {
                 let binding = registry.binding(id)?;
                 let wholesale_total = lines
                     .iter()
-                    .map(|l| {
-                        l.wholesale_unit
-                            .map(|u| u.saturating_mul(i64::from(l.quantity)))
-                    })
-                    .sum::<Option<i64>>();
+                    // Unknown when a cost is, or when the sum does not fit
+                    // in 64 bits: never a wrong number.
+                    .try_fold(0i64, |total, l| {
+                        total.checked_add(l.wholesale_unit?.checked_mul(i64::from(l.quantity))?)
+                    });
                 Some(NewSupplierOrder {
                     binding: id.to_owned(),
                     idempotency_key: idempotency_key(shop, &self.reference, id, 0),
@@ -310,14 +322,16 @@ impl PostedOrder {
             .collect()
     }
 
-    /// The order made ready to store, with the answer the shop gets.
+    /// The order made ready to store, with the answer the shop gets; the
+    /// error of [`PostedOrder::validate`] when its total does not fit.
     pub fn into_new_order(
         self,
         body: &[u8],
         owners: &Owners<'_>,
         policy: DispatchPolicy,
-    ) -> NewOrder {
+    ) -> Result<NewOrder, FieldError> {
         let shop = owners.shop;
+        let retail_total = self.retail_total().ok_or_else(total_too_large)?;
         let split = self.split(owners, policy);
         let answer = serde_json::json!({
             "reference": self.reference,
@@ -331,17 +345,17 @@ impl PostedOrder {
                 "wholesale_currency": so.wholesale_currency,
             })).collect::<Vec<_>>(),
         });
-        NewOrder {
+        Ok(NewOrder {
             shop: shop.to_owned(),
             reference: self.reference.clone(),
             body_sha256: hex::encode(Sha256::digest(body)),
             payload: serde_json::to_string(&self).unwrap_or_default(),
             currency: self.currency.clone(),
-            retail_total: self.retail_total(),
+            retail_total,
             paid: self.paid,
             supplier_orders: split,
             answer: answer.to_string(),
-        }
+        })
     }
 }
 

@@ -133,7 +133,9 @@ pub(super) async fn post_order(
         .map(|s| s.dispatch)
         .unwrap_or_default();
     let reference = order.reference.clone();
-    let new = order.into_new_order(&raw, &owners, policy);
+    let new = order
+        .into_new_order(&raw, &owners, policy)
+        .map_err(|e| invalid(vec![e]))?;
     let stored = state
         .store
         .store_order(new)
@@ -209,17 +211,21 @@ async fn order_view(state: &AppState, shop: &str, reference: &str) -> Result<Res
     let mut wholesale = Some(0i64);
     for so in live {
         wholesale = match (wholesale, so.wholesale_total) {
-            (Some(sum), Some(cost)) if so.wholesale_currency == record.currency => Some(sum + cost),
+            (Some(sum), Some(cost)) if so.wholesale_currency == record.currency => {
+                sum.checked_add(cost)
+            }
             _ => None,
         };
     }
+    // Exact or unknown (beyond 64 bits), never saturated.
+    let margin = wholesale.and_then(|w| record.retail_total.checked_sub(w));
     let mut body = serde_json::to_value(&record).map_err(Problem::internal)?;
     body["margin"] = json!({
         "currency": record.currency,
         "retail_total": record.retail_total,
         "wholesale_total": wholesale,
-        "margin": wholesale.map(|w| record.retail_total - w),
-        "complete": wholesale.is_some(),
+        "margin": margin,
+        "complete": margin.is_some(),
     });
     Ok(json(StatusCode::OK, &body))
 }
@@ -291,9 +297,13 @@ pub(super) async fn patch_order(
         .unwrap_or_default();
     let split = order.split(&owners, policy);
     let payload = serde_json::to_string(&order).map_err(Problem::internal)?;
+    // Validated: the total fits.
+    let retail_total = order
+        .retail_total()
+        .ok_or_else(|| invalid(order.validate(&owners)))?;
     state
         .store
-        .fix_order(&shop, &reference, &payload, order.retail_total(), split)
+        .fix_order(&shop, &reference, &payload, retail_total, split)
         .await?
         .map_err(|r| refusal(r, &reference))?;
     order_view(&state, &shop, &reference).await

@@ -21,6 +21,7 @@ mod erp;
 mod flows;
 mod guard;
 mod lifecycle;
+mod money;
 mod php;
 mod scale;
 mod support;
