@@ -1110,6 +1110,52 @@ fn an_integrator_tests_their_plugin_against_fixtures_through_the_api() {
     by_file["cases"][0]["feed_file"] = json!("catalog.csv");
     let answer = post_json(&base, &path, Some(ACME_TOKEN), &by_file);
     assert_refused(&answer, 422, "invalid-fixtures", "inline");
+
+    // A feed that is not UTF-8 travels as base64 and reaches the plugin byte
+    // for byte: windows-1252 (Microsoft's cp1252.txt: 0xE8 è, 0xFB û, 0xE9 é,
+    // 0x9C œ, 0xE7 ç, 0x80 €). The names planted as "x" show what it read.
+    use base64::Engine as _;
+    let ansi = b"sku;name;prix ht\r\nR0;Cr\xE8me br\xFBl\xE9e;4,50\r\n\
+                 R1;C\x9Cur fa\xE7onn\xE9;4,50\r\nR2;Prix 10 \x80;4,50\r\n";
+    let legacy = json!({
+        "settings": { "encoding": "windows-1252" },
+        "cases": [{
+            "name": "legacy",
+            "kind": "feed",
+            "content_type": "text/csv",
+            "feed_base64": base64::engine::general_purpose::STANDARD.encode(ansi),
+            "expected": { "products": [{ "name": "x" }, { "name": "x" }, { "name": "x" }], "rejected": [] },
+        }],
+    });
+    let answer = post_json(&base, &path, Some(ACME_TOKEN), &legacy);
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let read: Vec<&Value> = answer.body["cases"][0]["differences"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter(|d| d["path"].as_str().is_some_and(|p| p.ends_with(".name")))
+                .map(|d| &d["actual"])
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        read,
+        [
+            &json!("Crème brûlée"),
+            &json!("Cœur façonné"),
+            &json!("Prix 10 €")
+        ],
+        "{:?}",
+        answer.body
+    );
+    let mut both = legacy.clone();
+    both["cases"][0]["feed"] = json!("sku;name\n");
+    let answer = post_json(&base, &path, Some(ACME_TOKEN), &both);
+    assert_refused(&answer, 422, "invalid-fixtures", "not both");
+    let mut garbled = legacy;
+    garbled["cases"][0]["feed_base64"] = json!("not base64!");
+    let answer = post_json(&base, &path, Some(ACME_TOKEN), &garbled);
+    assert_refused(&answer, 422, "invalid-fixtures", "not base64");
     let answer = post_json(
         &base,
         "/v1/plugins/csv-wholesaler/versions/9.9.9/tests",

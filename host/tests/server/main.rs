@@ -17,6 +17,7 @@ macro_rules! on_both_databases {
 
 mod catalog;
 mod crash;
+mod encodings;
 mod erp;
 mod flows;
 mod guard;
