@@ -11,7 +11,8 @@
 //! - when both `.` and `,` appear, the last one is the decimal separator;
 //! - when only one of them appears once and is followed by exactly three
 //!   digits, it groups thousands (`1.299` and `1,299` are 1299), unless the
-//!   currency has three minor digits;
+//!   currency has three or more minor digits (`1.299 KWD` is 1299 fils) or
+//!   the integer part is `0`;
 //! - more decimals than the currency has are rounded half away from zero
 //!   (wholesale price lists often carry four).
 
@@ -49,11 +50,18 @@ impl fmt::Display for MoneyError {
 impl std::error::Error for MoneyError {}
 
 /// Number of minor digits of an ISO 4217 currency (2 unless listed).
+///
+/// From ISO 4217's list one (the SIX "Current currency & funds" table,
+/// column `MinorUnit`): every currency and fund with 0, 3 or 4 minor
+/// digits. Codes whose minor unit is "N.A." (precious metals, SDR, the test
+/// and "no currency" codes) are given 2. The host keeps the same table for
+/// its pricing rules, checked against this one by a test.
 pub fn minor_digits(currency: &str) -> u32 {
     match currency {
         "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
         "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
         _ => 2,
     }
 }
@@ -104,7 +112,7 @@ fn classify_error(text: &str, number: &str) -> MoneyError {
     if number.bytes().any(|b| b.is_ascii_digit())
         && number
             .chars()
-            .all(|c| c.is_ascii_digit() || ".,-+ ".contains(c))
+            .all(|c| c.is_ascii_digit() || ".,-+ \u{a0}\u{202f}'".contains(c))
     {
         MoneyError::Overflow(text.to_owned())
     } else {
@@ -181,14 +189,16 @@ fn parse_amount(text: &str, minor: u32) -> Option<i64> {
     if frac_part.contains(['.', ',']) || (int_digits.is_empty() && frac_part.is_empty()) {
         return None;
     }
-    let int_value: i64 = if int_digits.is_empty() {
+    // The magnitude in i128, so that i64::MIN (whose magnitude is not an
+    // i64) reads back.
+    let int_value: i128 = if int_digits.is_empty() {
         0
     } else {
         int_digits.parse().ok()?
     };
-    let scale = 10i64.checked_pow(minor)?;
+    let scale = 10i128.checked_pow(minor)?;
     let mut value = int_value.checked_mul(scale)?;
-    let frac_digits: Vec<i64> = frac_part.bytes().map(|b| i64::from(b - b'0')).collect();
+    let frac_digits: Vec<i128> = frac_part.bytes().map(|b| i128::from(b - b'0')).collect();
     let mut place = scale / 10;
     for (i, digit) in frac_digits.iter().enumerate() {
         if (i as u32) < minor {
@@ -202,7 +212,7 @@ fn parse_amount(text: &str, minor: u32) -> Option<i64> {
             break;
         }
     }
-    Some(if negative { -value } else { value })
+    i64::try_from(if negative { -value } else { value }).ok()
 }
 
 /// Byte index of the decimal separator in a string of digits, `.` and `,`.
@@ -218,7 +228,7 @@ fn decimal_separator(body: &str, minor: u32) -> Option<usize> {
     let occurrences = body.bytes().filter(|b| *b == sep).count();
     let digits_after = body.len() - candidate - 1;
     let leading_zero = matches!(&body[..candidate], "" | "0");
-    if occurrences > 1 || (digits_after == 3 && minor != 3 && !leading_zero) {
+    if occurrences > 1 || (digits_after == 3 && minor < 3 && !leading_zero) {
         None // groups thousands: "1.299.000", "1,299"
     } else {
         Some(candidate)
@@ -302,5 +312,223 @@ mod tests {
             currency: "EUR".into(),
         };
         assert_eq!(format_decimal(&m), "0.05");
+    }
+}
+
+/// The money functions against exact rational arithmetic, by property:
+/// amounts formatted and read back in every minor-digit count, and amounts
+/// written the ways suppliers write them (signs, thousands groups, either
+/// decimal separator, a currency code or symbol before or after, more
+/// decimals than the currency has) read as `BigRational` says, rounded
+/// half away from zero.
+#[cfg(test)]
+mod properties {
+    use num_bigint::BigInt;
+    use num_rational::BigRational;
+    use num_traits::{Signed, ToPrimitive};
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    use super::*;
+
+    /// Cases of each property.
+    const CASES: u32 = 100_000;
+
+    fn config() -> Config {
+        Config {
+            cases: CASES,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    /// A currency of each minor-digit count, and one the table does not list.
+    fn currency() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "EUR", "USD", "GBP", "JPY", "KRW", "UYI", "KWD", "BHD", "TND", "CLF", "UYW", "ZZZ",
+        ])
+    }
+
+    fn ten_to(digits: usize) -> BigInt {
+        BigInt::from(10).pow(u32::try_from(digits).unwrap_or(u32::MAX))
+    }
+
+    /// How an amount is written: `(negative, integer digits, decimals,
+    /// grouping, decimal separator, currency placement)`.
+    #[derive(Debug, Clone)]
+    struct Written {
+        negative: bool,
+        integer: u128,
+        decimals: String,
+        grouping: Option<char>,
+        decimal_comma: bool,
+        placement: u8,
+    }
+
+    fn written() -> impl Strategy<Value = Written> {
+        (
+            any::<bool>(),
+            prop_oneof![
+                4 => 0u128..=9_999,
+                3 => 0u128..=99_999_999_999,
+                1 => 0u128..=u128::from(u64::MAX) * 10,
+            ],
+            "[0-9]{0,7}",
+            prop::option::of(prop::sample::select(vec![
+                ' ', '\u{a0}', '\u{202f}', '\'', '.', ',',
+            ])),
+            any::<bool>(),
+            0u8..5,
+        )
+            .prop_map(
+                |(negative, integer, decimals, grouping, decimal_comma, placement)| Written {
+                    negative,
+                    integer,
+                    decimals,
+                    grouping,
+                    decimal_comma,
+                    placement,
+                },
+            )
+    }
+
+    impl Written {
+        /// The text, and the value written (before any rounding), or `None`
+        /// when the documented rules read the text otherwise than written
+        /// (a lone `.` or `,` before three digits, which groups thousands).
+        fn text(&self, currency: &str) -> Option<(String, BigRational)> {
+            let digits = minor_digits(currency);
+            let decimal = if self.decimal_comma { ',' } else { '.' };
+            if self.grouping == Some(decimal) {
+                return None;
+            }
+            let plain = self.integer.to_string();
+            let mut integer = String::new();
+            for (i, c) in plain.chars().enumerate() {
+                if i > 0
+                    && (plain.len() - i).is_multiple_of(3)
+                    && let Some(g) = self.grouping
+                {
+                    integer.push(g);
+                }
+                integer.push(c);
+            }
+            let mut number = integer.clone();
+            if !self.decimals.is_empty() {
+                number.push(decimal);
+                number.push_str(&self.decimals);
+            }
+            let separators = number.matches(['.', ',']).count();
+            let lone = |n: &str| {
+                let at = n.rfind(['.', ','])?;
+                Some(n.len() - at - 1 == 3 && plain != "0")
+            };
+            // A lone separator before exactly three digits groups
+            // thousands when the currency has fewer than three decimals;
+            // with more, it is the decimal separator.
+            if separators == 1 && lone(&number) == Some(true) {
+                let grouped = self.decimals.is_empty();
+                if grouped == (digits >= 3) {
+                    return None;
+                }
+            }
+            let sign = if self.negative { "-" } else { "" };
+            let symbol = match currency {
+                "EUR" => Some("€"),
+                "USD" => Some("$"),
+                "GBP" => Some("£"),
+                "JPY" => Some("¥"),
+                _ => None,
+            };
+            let text = match (self.placement, symbol) {
+                (0, _) => format!("{sign}{number}"),
+                (1, _) => format!("{currency} {sign}{number}"),
+                (2, _) => format!("{sign}{number} {}", currency.to_ascii_lowercase()),
+                (3, Some(symbol)) => format!("{symbol}{sign}{number}"),
+                (_, Some(symbol)) => format!("{sign}{number} {symbol}"),
+                (_, None) => format!("{sign}{number}{currency}"),
+            };
+            let numerator: BigInt = format!("{plain}{}", self.decimals).parse().ok()?;
+            let value = BigRational::new(numerator, ten_to(self.decimals.len()));
+            Some((text, if self.negative { -value } else { value }))
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn formatted_amounts_read_back_and_say_their_value(
+            amount in prop_oneof![
+                -1_000_000i64..=1_000_000,
+                any::<i64>(),
+                Just(i64::MIN),
+                Just(i64::MAX),
+            ],
+            currency in currency(),
+        ) {
+            let money = Money { amount_minor: amount, currency: currency.to_owned() };
+            let text = format_decimal(&money);
+            let digits = minor_digits(currency) as usize;
+            // The text is the amount over 10^digits, exactly.
+            let (negative, body) = match text.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, text.as_str()),
+            };
+            let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+            prop_assert_eq!(fraction.len(), digits, "{}", text);
+            let numerator: BigInt = format!("{whole}{fraction}").parse().expect("digits");
+            let numerator = if negative { -numerator } else { numerator };
+            prop_assert_eq!(numerator, BigInt::from(amount), "{}", text);
+            // And it reads back, whatever the default currency.
+            prop_assert_eq!(parse_in(&text, currency), Ok(money.clone()));
+            prop_assert_eq!(parse(&format!("{text} {currency}"), Some("EUR")), Ok(money));
+        }
+
+        #[test]
+        fn written_amounts_read_as_exact_arithmetic_rounds_them(
+            written in written(),
+            currency in currency(),
+        ) {
+            let Some((text, value)) = written.text(currency) else {
+                return Ok(());
+            };
+            let digits = minor_digits(currency) as usize;
+            // BigRational::round: to the nearest, half-way cases away from zero.
+            let expected = (value * BigRational::from_integer(ten_to(digits))).round();
+            let parsed = parse(&text, Some(currency));
+            match expected.to_integer().to_i64() {
+                Some(amount) => prop_assert_eq!(
+                    parsed,
+                    Ok(Money { amount_minor: amount, currency: currency.to_owned() }),
+                    "{}", text
+                ),
+                None => prop_assert_eq!(
+                    parsed,
+                    Err(MoneyError::Overflow(text.trim().to_owned())),
+                    "{} ({})", text, expected.to_integer().abs()
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_is_iso_4217s() {
+        // ISO 4217 list one: every code whose minor unit is not 2.
+        for code in [
+            "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+            "VND", "VUV", "XAF", "XOF", "XPF",
+        ] {
+            assert_eq!(minor_digits(code), 0, "{code}");
+        }
+        for code in ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"] {
+            assert_eq!(minor_digits(code), 3, "{code}");
+        }
+        for code in ["CLF", "UYW"] {
+            assert_eq!(minor_digits(code), 4, "{code}");
+        }
+        for code in ["EUR", "USD", "CHF", "HUF", "TWD", "MGA", "MRU", "XAU"] {
+            assert_eq!(minor_digits(code), 2, "{code}");
+        }
     }
 }
