@@ -200,6 +200,40 @@ fn boundary_prices_are_priced_exactly_through_http(db: Db) {
     .map(|(sku, amount, currency)| (sku.to_owned(), json!([amount, currency])))
     .collect();
     assert_eq!(prices, expected);
+
+    // Proposed rules through the preview, exact too: 1,00 € at 12.5 % is
+    // 1,125 € → 1,13 €, and "0.1" % is 0.1 %, not the nearest float.
+    let preview = |pricing: Value| {
+        shop.send(
+            "POST",
+            &format!("/v1/shops/{SHOP}/bindings/issue/catalog/preview"),
+            json!({ "skus": ["I-1", "I-4"], "pricing": pricing })
+                .to_string()
+                .as_bytes(),
+        )
+    };
+    let answer = preview(json!({ "markup_percent": 12.5 }));
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let proposed =
+        |i: usize| answer.body["products"][i]["proposed"]["retail_price"]["amount_minor"].clone();
+    assert_eq!(proposed(0), 113);
+    assert_eq!(proposed(1), 112_499_999); // 999 999,99 × 1.125 = 1 124 999,98875 → 1 124 999,99
+    let answer = preview(json!({ "markup_percent": "0.1" }));
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let proposed =
+        |i: usize| answer.body["products"][i]["proposed"]["retail_price"]["amount_minor"].clone();
+    assert_eq!(proposed(0), 101); // 1,001 € → 1,01 €
+    assert_eq!(proposed(1), 100_099_999); // 1 000 999,98999 → 1 000 999,99
+    let answer = preview(json!({ "markup_percent": 12.34567 }));
+    assert_eq!(answer.status, 422, "{:?}", answer.body);
+    assert_eq!(answer.body["errors"][0]["field"], "pricing.markup_percent");
+    assert!(
+        answer.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("12.34567 has more decimals than the 4")),
+        "{:?}",
+        answer.body
+    );
 }
 
 fn order_totals_and_margins_are_exact_or_refused(db: Db) {
