@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use shopbridge_tests::feedgen::{merchant_feed_in, utf16le_with_mark};
 use shopbridge_tests::{components, project_fixture};
 
 fn shopbridge(args: &[&str]) -> Output {
@@ -629,29 +630,6 @@ fn parsed_names(
         .collect())
 }
 
-/// A Merchant feed declaring `encoding`, its titles as bytes of it.
-fn merchant_feed(encoding: &str, titles: &[&[u8]]) -> Vec<u8> {
-    let mut feed = format!(
-        "<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n\
-         <rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>"
-    )
-    .into_bytes();
-    for (i, title) in titles.iter().enumerate() {
-        feed.extend_from_slice(format!("<item><g:id>P{i}</g:id><title>").as_bytes());
-        feed.extend_from_slice(title);
-        feed.extend_from_slice(b"</title><g:price>12,50 EUR</g:price></item>");
-    }
-    feed.extend_from_slice(b"</channel></rss>");
-    feed
-}
-
-fn utf16le_with_mark(text: &str) -> Vec<u8> {
-    [0xFF, 0xFE]
-        .into_iter()
-        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
-        .collect()
-}
-
 // The bytes below come from the code pages' published tables (Microsoft's
 // cp1250.txt and cp1252.txt, ISO/IEC 8859-15): in windows-1252 0xE8 è,
 // 0xFB û, 0xE9 é, 0x9C œ, 0xE7 ç, 0x80 €; in windows-1250 0x8A Š, 0xE8 č,
@@ -668,13 +646,17 @@ fn feed_parse_reads_xml_feeds_in_the_encoding_they_declare() {
     let plugin = components::GOOGLE_MERCHANT;
     let names = |feed: &[u8], file: &str| parsed_names(plugin, feed, file, &[]);
     assert_eq!(
-        names(&merchant_feed("windows-1252", &FRENCH_1252), "fr-1252.xml"),
+        names(
+            &merchant_feed_in("windows-1252", "P", &FRENCH_1252),
+            "fr-1252.xml"
+        ),
         Ok(FRENCH_NAMES.map(str::to_owned).to_vec())
     );
     assert_eq!(
         names(
-            &merchant_feed(
+            &merchant_feed_in(
                 "windows-1250",
+                "P",
                 &[b"\x8Akoda \xE8erven\xE1", b"\xF8\xEDzen\xED"]
             ),
             "cz-1250.xml"
@@ -683,19 +665,19 @@ fn feed_parse_reads_xml_feeds_in_the_encoding_they_declare() {
     );
     assert_eq!(
         names(
-            &merchant_feed("ISO-8859-15", &[b"C\xBDur", b"10 \xA4"]),
+            &merchant_feed_in("ISO-8859-15", "P", &[b"C\xBDur", b"10 \xA4"]),
             "fr-8859-15.xml"
         ),
         Ok(vec!["Cœur".to_owned(), "10 €".to_owned()])
     );
-    let utf8 = merchant_feed("UTF-16", &FRENCH_NAMES.map(str::as_bytes));
+    let utf8 = merchant_feed_in("UTF-16", "P", &FRENCH_NAMES.map(str::as_bytes));
     let utf16 = utf16le_with_mark(&String::from_utf8(utf8).expect("UTF-8"));
     assert_eq!(
         names(&utf16, "fr-utf16.xml"),
         Ok(FRENCH_NAMES.map(str::to_owned).to_vec())
     );
     // An encoding nobody knows, and one that is not what the file is.
-    let unknown = names(&merchant_feed("x-klingon", &[b"a"]), "unknown.xml");
+    let unknown = names(&merchant_feed_in("x-klingon", "P", &[b"a"]), "unknown.xml");
     assert!(
         unknown
             .as_ref()
@@ -703,7 +685,7 @@ fn feed_parse_reads_xml_feeds_in_the_encoding_they_declare() {
         "{unknown:?}"
     );
     let lying = names(
-        &merchant_feed("windows-1252", &FRENCH_NAMES.map(str::as_bytes)),
+        &merchant_feed_in("windows-1252", "P", &FRENCH_NAMES.map(str::as_bytes)),
         "lying.xml",
     );
     assert!(

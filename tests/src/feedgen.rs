@@ -33,3 +33,30 @@ pub fn merchant_feed(target_bytes: usize) -> (Vec<u8>, u64) {
     out.push_str("</channel>\n</rss>\n");
     (out.into_bytes(), items)
 }
+
+/// A small Merchant feed whose XML declaration names `encoding`: product
+/// `{prefix}{i}` is titled `titles[i]`, given as bytes of that encoding,
+/// priced 12.50 EUR.
+pub fn merchant_feed_in(encoding: &str, prefix: &str, titles: &[&[u8]]) -> Vec<u8> {
+    let mut feed = format!(
+        "<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n\
+         <rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>"
+    )
+    .into_bytes();
+    for (i, title) in titles.iter().enumerate() {
+        feed.extend_from_slice(format!("<item><g:id>{prefix}{i}</g:id><title>").as_bytes());
+        feed.extend_from_slice(title);
+        feed.extend_from_slice(b"</title><g:price>12.50 EUR</g:price></item>");
+    }
+    feed.extend_from_slice(b"</channel></rss>");
+    feed
+}
+
+/// `text` in UTF-16LE behind a byte order mark: what Excel saves as
+/// "Unicode text", and what an XML writer saves as UTF-16.
+pub fn utf16le_with_mark(text: &str) -> Vec<u8> {
+    [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect()
+}

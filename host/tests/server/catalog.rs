@@ -114,7 +114,7 @@ fn sync_and_wait(shop: &ShopClient) -> Value {
 }
 
 /// Asks for a full sync of `binding` now and waits for its end.
-fn sync_binding(shop: &ShopClient, binding: &str) -> Value {
+pub(crate) fn sync_binding(shop: &ShopClient, binding: &str) -> Value {
     let started = shop.send(
         "POST",
         &format!("/v1/shops/demo/bindings/{binding}/syncs"),

@@ -14,9 +14,10 @@
 use axum::Router;
 use axum::http::header;
 use axum::routing::get;
-use serde_json::Value;
+use shopbridge_tests::feedgen::{merchant_feed_in as merchant, utf16le_with_mark};
 use shopbridge_tests::{LoopbackServer, components};
 
+use crate::catalog::sync_binding as sync;
 use crate::support::*;
 
 on_both_databases!(feeds_in_legacy_encodings_sync_with_every_accent);
@@ -29,23 +30,6 @@ const FRENCH_1252: [&[u8]; 3] = [
     b"Prix 10 \x80",
 ];
 
-/// A Merchant feed declaring `encoding`; product `{prefix}{i}` is titled
-/// `titles[i]`, given as bytes of that encoding.
-fn merchant(encoding: &str, prefix: &str, titles: &[&[u8]]) -> Vec<u8> {
-    let mut feed = format!(
-        "<?xml version=\"1.0\" encoding=\"{encoding}\"?>\n\
-         <rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>"
-    )
-    .into_bytes();
-    for (i, title) in titles.iter().enumerate() {
-        feed.extend_from_slice(format!("<item><g:id>{prefix}{i}</g:id><title>").as_bytes());
-        feed.extend_from_slice(title);
-        feed.extend_from_slice(b"</title><g:price>12.50 EUR</g:price></item>");
-    }
-    feed.extend_from_slice(b"</channel></rss>");
-    feed
-}
-
 /// A `;` CSV export whose product `{prefix}{i}` is named `names[i]`, with
 /// the header line `header`, each line ending in `\r\n` as Excel writes.
 fn export(header: &[u8], prefix: &str, names: &[&[u8]]) -> Vec<u8> {
@@ -56,13 +40,6 @@ fn export(header: &[u8], prefix: &str, names: &[&[u8]]) -> Vec<u8> {
         csv.extend_from_slice(b";4,50;3\r\n");
     }
     csv
-}
-
-fn utf16le_with_mark(text: &str) -> Vec<u8> {
-    [0xFF, 0xFE]
-        .into_iter()
-        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
-        .collect()
 }
 
 /// One binding: its id, plugin, settings (TOML inline table body), feed,
@@ -313,28 +290,4 @@ feed_url = "{}"
         text.contains("line 3") && text.contains("not valid UTF-16LE"),
         "{text}"
     );
-}
-
-/// A full sync of `binding`, waited for.
-fn sync(shop: &ShopClient, binding: &str) -> Value {
-    let started = shop.send(
-        "POST",
-        &format!("/v1/shops/demo/bindings/{binding}/syncs"),
-        br#"{"kind":"full"}"#,
-    );
-    assert_eq!(started.status, 202, "{binding}: {:?}", started.body);
-    let id = started.body["id"].as_i64().expect("a run id");
-    wait_for(
-        "the sync to end",
-        std::time::Duration::from_secs(30),
-        || {
-            let run = shop.send(
-                "GET",
-                &format!("/v1/shops/demo/bindings/{binding}/syncs/{id}"),
-                b"",
-            );
-            let state = run.body["state"].as_str().unwrap_or_default().to_owned();
-            (!["queued", "running"].contains(&state.as_str())).then_some(run.body)
-        },
-    )
 }
