@@ -386,7 +386,11 @@ fn feeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             .into_bytes(),
         ),
         ("odd Unicode", "application/xml", odd_feed),
-        ("legacy encoding (windows-1252)", "application/xml", legacy_xml),
+        (
+            "legacy encoding (windows-1252)",
+            "application/xml",
+            legacy_xml,
+        ),
         (
             "unknown encoding",
             "application/xml",

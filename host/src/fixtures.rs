@@ -221,16 +221,17 @@ impl FixtureSet {
                 match String::from_utf8(bytes) {
                     Ok(text) => *feed = Some(text),
                     Err(e) => {
-                        *feed_base64 = Some(
-                            base64::engine::general_purpose::STANDARD.encode(e.as_bytes()),
-                        );
+                        *feed_base64 =
+                            Some(base64::engine::general_purpose::STANDARD.encode(e.as_bytes()));
                     }
                 }
             }
-            case.input.feed_bytes().map_err(|message| FixtureError::Format {
-                path: path.display().to_string(),
-                message,
-            })?;
+            case.input
+                .feed_bytes()
+                .map_err(|message| FixtureError::Format {
+                    path: path.display().to_string(),
+                    message,
+                })?;
             cases.push(case);
         }
         if cases.is_empty() {
@@ -279,7 +280,12 @@ impl FixtureSet {
         for (i, case) in self.cases.iter().enumerate() {
             let path = || format!("cases[{i}]");
             match case.input.feed_bytes() {
-                Err(message) => return Err(FixtureError::Format { path: path(), message }),
+                Err(message) => {
+                    return Err(FixtureError::Format {
+                        path: path(),
+                        message,
+                    });
+                }
                 Ok(None) if matches!(case.input, Input::Feed { .. }) => {
                     return Err(FixtureError::Format {
                         path: path(),
