@@ -9,6 +9,10 @@
 //! epoch interruption, limiter or output cap (imports stubbed as traps:
 //! parsing calls none): the ratio the sandbox's deadline checks leave.
 //!
+//! And the same feed written in windows-1252 (its declaration saying so),
+//! through the host and natively: what decoding a legacy encoding in the
+//! guest costs against the UTF-8 feed, which passes through undecoded.
+//!
 //! Run: `cargo xtask bench feed_throughput` (release build).
 //! `FEED_MB` changes the size (default 100).
 
@@ -38,6 +42,7 @@ fn main() {
         CHUNK >> 10
     );
 
+    let legacy = windows_1252(&feed);
     let merchant = block_on(plugin(components::GOOGLE_MERCHANT));
     let options = CallOptions::default();
     let bare = BareGuest::new(components::GOOGLE_MERCHANT, false);
@@ -46,36 +51,19 @@ fn main() {
     let mut guest = Vec::new();
     let mut unlimited = Vec::new();
     let mut epochs = Vec::new();
+    let mut legacy_native = Vec::new();
+    let mut legacy_guest = Vec::new();
     let mut peak = 0usize;
     // Alternate the two so that both see the same machine conditions.
     for _ in 0..ROUNDS {
-        let started = Instant::now();
-        let mut parser = MerchantParser::new("EUR");
-        let mut products = 0u64;
-        for chunk in feed.chunks(CHUNK) {
-            products += count(parser.push(chunk).expect("native parses"));
-        }
-        products += count(parser.finish().expect("native finishes"));
-        native.push(started.elapsed());
-        assert_eq!(products, items, "native parser lost items");
-
-        let (elapsed, products, memory) = block_on(async {
-            let started = Instant::now();
-            let mut session = merchant
-                .open_feed(runtime(), &options, None)
-                .await
-                .expect("instantiates")
-                .expect("opens");
-            let mut products = 0u64;
-            for chunk in feed.chunks(CHUNK) {
-                products += count_host(session.push(chunk).await.expect("runs").expect("parses"));
-            }
-            products += count_host(session.finish().await.expect("runs").expect("finishes"));
-            (started.elapsed(), products, session.memory_peak())
-        });
+        native.push(parse_natively(&feed, items));
+        let (elapsed, memory) = parse_through_host(&merchant, &options, &feed, items);
         guest.push(elapsed);
         peak = peak.max(memory);
-        assert_eq!(products, items, "plugin lost items");
+        legacy_native.push(parse_natively(&legacy, items));
+        let (elapsed, memory) = parse_through_host(&merchant, &options, &legacy, items);
+        legacy_guest.push(elapsed);
+        peak = peak.max(memory);
 
         let started = Instant::now();
         assert_eq!(bare.parse(&feed), items, "bare wasmtime lost items");
@@ -89,6 +77,8 @@ fn main() {
     let guest = median(guest);
     let unlimited = median(unlimited);
     let epochs = median(epochs);
+    let legacy_native = median(legacy_native);
+    let legacy_guest = median(legacy_guest);
     let mbps = |d: Duration| feed.len() as f64 / 1e6 / d.as_secs_f64();
     println!("feed_throughput: native parser: {:.1} MB/s", mbps(native));
     println!(
@@ -113,6 +103,66 @@ fn main() {
         mbps(unlimited),
         native.as_secs_f64() / unlimited.as_secs_f64()
     );
+    let legacy_mbps = |d: Duration| legacy.len() as f64 / 1e6 / d.as_secs_f64();
+    println!(
+        "feed_throughput: the same feed in windows-1252 ({:.1} MB): native {:.1} MB/s, through the host {:.1} MB/s ({:.2}x native); the host takes {:.2}x the UTF-8 feed's time",
+        legacy.len() as f64 / 1e6,
+        legacy_mbps(legacy_native),
+        legacy_mbps(legacy_guest),
+        legacy_native.as_secs_f64() / legacy_guest.as_secs_f64(),
+        legacy_guest.as_secs_f64() / guest.as_secs_f64()
+    );
+}
+
+/// `feed` written in windows-1252, its declaration saying so (the
+/// generated feed's text is all in windows-1252's repertoire).
+fn windows_1252(feed: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(feed).expect("the generated feed is UTF-8");
+    let text = text.replacen("encoding=\"UTF-8\"", "encoding=\"windows-1252\"", 1);
+    let encoding = shopbridge_guest_sdk::encoding::for_label("windows-1252").expect("known");
+    let (bytes, _, unmappable) = encoding.encode(&text);
+    assert!(!unmappable, "the generated feed fits windows-1252");
+    bytes.into_owned()
+}
+
+/// Time to parse `feed` with the native parser, checking its count.
+fn parse_natively(feed: &[u8], items: u64) -> Duration {
+    let started = Instant::now();
+    let mut parser = MerchantParser::new("EUR");
+    let mut products = 0u64;
+    for chunk in feed.chunks(CHUNK) {
+        products += count(parser.push(chunk).expect("native parses"));
+    }
+    products += count(parser.finish().expect("native finishes"));
+    let elapsed = started.elapsed();
+    assert_eq!(products, items, "native parser lost items");
+    elapsed
+}
+
+/// Time to parse `feed` through the host with every limit on, and the
+/// guest's memory peak, checking the count.
+fn parse_through_host(
+    merchant: &shopbridge::plugins::Plugin,
+    options: &CallOptions,
+    feed: &[u8],
+    items: u64,
+) -> (Duration, usize) {
+    let (elapsed, products, memory) = block_on(async {
+        let started = Instant::now();
+        let mut session = merchant
+            .open_feed(runtime(), options, None)
+            .await
+            .expect("instantiates")
+            .expect("opens");
+        let mut products = 0u64;
+        for chunk in feed.chunks(CHUNK) {
+            products += count_host(session.push(chunk).await.expect("runs").expect("parses"));
+        }
+        products += count_host(session.finish().await.expect("runs").expect("finishes"));
+        (started.elapsed(), products, session.memory_peak())
+    });
+    assert_eq!(products, items, "plugin lost items");
+    (elapsed, memory)
 }
 
 /// The plugin on a bare wasmtime engine: the host's compiler and pooling
