@@ -373,6 +373,19 @@ impl FakeOdoo {
         inner.add_product(fields)
     }
 
+    /// Sets a product's stock, as a receipt or a delivery validated in
+    /// Odoo moves it: on hand, free and forecast quantities alike.
+    pub fn set_stock(&self, sku: &str, quantity: f64) {
+        let mut inner = self.lock();
+        for product in inner.table_mut("product.product").values_mut() {
+            if product.get("default_code").and_then(Value::as_str) == Some(sku) {
+                for field in ["qty_available", "free_qty", "virtual_available"] {
+                    product.insert(field.into(), json!(quantity));
+                }
+            }
+        }
+    }
+
     /// Adds a partner (`name`, `email`…). Returns its id.
     pub fn add_partner(&self, fields: Value) -> i64 {
         let mut inner = self.lock();
