@@ -275,8 +275,13 @@ pub struct BindingConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogConfig {
-    /// The feed: `https://…`, `http://…` or `file:///…`.
-    pub feed_url: String,
+    /// The feed: `https://…`, `http://…` or `file:///…`. Absent, the
+    /// plugin reads the catalog from the supplier's API itself (the `odoo`
+    /// connector) and every scheduled sync runs (see [`FeedSource::Api`]).
+    ///
+    /// [`FeedSource::Api`]: crate::feed::FeedSource::Api
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_url: Option<String>,
     /// Cron expression (5 fields, UTC) of the full sync, e.g. `0 3 * * *`.
     #[serde(default)]
     pub full_sync: Option<String>,
@@ -297,6 +302,16 @@ pub struct CatalogConfig {
     /// "Kitchen"`); unmapped paths are replicated as they are.
     #[serde(default)]
     pub categories: BTreeMap<String, String>,
+}
+
+impl CatalogConfig {
+    /// Where the feed comes from: `feed_url`, or the supplier's API through
+    /// the plugin when there is none.
+    pub fn source(&self) -> crate::feed::FeedSource {
+        self.feed_url
+            .as_deref()
+            .map_or(crate::feed::FeedSource::Api, crate::feed::FeedSource::parse)
+    }
 }
 
 fn default_max_feed_bytes() -> u64 {

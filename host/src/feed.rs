@@ -31,6 +31,12 @@ pub enum FeedSource {
     File(PathBuf),
     /// An http(s) URL the host fetches itself (gzip handled).
     Url(reqwest::Url),
+    /// Nothing for the host to fetch: the plugin reads the catalog from the
+    /// supplier's API itself (the `odoo` connector), so the feed it is
+    /// pushed is empty. There is nothing to compare with the last run
+    /// either: every run parses, and so picks up what changed at the
+    /// supplier since.
+    Api,
 }
 
 impl FeedSource {
@@ -321,6 +327,7 @@ struct ChunkReader {
 }
 
 enum Inner {
+    Empty,
     File(tokio::fs::File),
     Http {
         stream: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
@@ -340,8 +347,12 @@ async fn open(
                 .map_err(|e| FeedRunError::Source(format!("{}: {e}", path.display())))?;
             let metadata = file.metadata().await.ok();
             let total = metadata.as_ref().map(|m| m.len());
-            // A local file's validator is its size and modification time.
+            // A local file's validator is its size and modification time;
+            // an empty file has none: it is how a catalog read from the
+            // supplier's API was bound before `FeedSource::Api`, and the
+            // plugin's answer changes while the file does not.
             let last_modified = metadata
+                .filter(|m| m.len() > 0)
                 .and_then(|m| m.modified().ok())
                 .map(httpdate::fmt_http_date);
             let validators = Validators {
@@ -358,6 +369,12 @@ async fn open(
                 validators,
             }))
         }
+        FeedSource::Api => Ok(Some(ChunkReader {
+            inner: Inner::Empty,
+            content_type: None,
+            total: Some(0),
+            validators: Validators::default(),
+        })),
         FeedSource::Url(url) => {
             let client = reqwest::Client::builder()
                 .user_agent(concat!("shopbridge/", env!("CARGO_PKG_VERSION")))
@@ -423,6 +440,7 @@ impl ChunkReader {
         let mut filled = 0;
         while filled < buffer.len() {
             let n = match &mut self.inner {
+                Inner::Empty => 0,
                 Inner::File(file) => file
                     .read(&mut buffer[filled..])
                     .await

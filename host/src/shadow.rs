@@ -701,6 +701,7 @@ async fn shadow_feed(
         source: match &input.source {
             FeedSource::File(path) => path.display().to_string(),
             FeedSource::Url(url) => url.to_string(),
+            FeedSource::Api => "the supplier's API".to_owned(),
         },
         bytes: 0,
         outcome: "error".into(),

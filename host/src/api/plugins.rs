@@ -21,7 +21,6 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::{AppState, Problem, json};
 use crate::auth::Principal;
-use crate::feed::FeedSource;
 use crate::fixtures::{self, FixtureSet, Mode};
 use crate::lifecycle::{self, ActivateError, LoadError, UploadError, Uploaded};
 use crate::registry::Loaded;
@@ -536,7 +535,7 @@ pub(super) async fn post_shadow(
     let feed = match (request.feed, catalog) {
         (Some(false), _) | (None, None) => None,
         (_, Some(catalog)) => Some(shadow::FeedInput {
-            source: FeedSource::parse(&catalog.feed_url),
+            source: catalog.source(),
             max_bytes: catalog.max_feed_bytes,
         }),
         (Some(true), None) => {

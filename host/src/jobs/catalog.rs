@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::Workers;
 use crate::catalog::rules::Rules;
 use crate::catalog::{Known, changed_fields, content_hash, schedule, sku_key};
-use crate::feed::{FeedSource, FeedStream, Fetched, Validators};
+use crate::feed::{FeedStream, Fetched, Validators};
 use crate::registry::Binding;
 use crate::runtime::bindings::shopbridge::connector::types::{FeedRecord, Rejection};
 use crate::store::{CatalogWrite, Job, Store, StoreError, SyncCounts, SyncEnd, now_ms};
@@ -171,7 +171,7 @@ impl Workers {
             etag,
             last_modified,
         };
-        let source = FeedSource::parse(&catalog.feed_url);
+        let source = catalog.source();
         let opened = FeedStream::open(
             self.registry.runtime(),
             &binding.plugin(),

@@ -22,6 +22,7 @@ mod erp;
 mod flows;
 mod guard;
 mod lifecycle;
+mod odoo_catalog;
 mod money;
 mod php;
 mod scale;

@@ -1,0 +1,97 @@
+//! A catalog read from the supplier's API (the `odoo` connector) syncs every
+//! time, on SQLite and PostgreSQL: stock moved in Odoo between syncs reaches
+//! the shop at each one, whether the binding has no `feed_url` (the API
+//! catalog) or, as before, an empty file standing for the feed.
+
+use serde_json::json;
+use shopbridge_tests::components;
+use shopbridge_tests::fakes::odoo::{DATABASE, FakeOdoo, LOGIN};
+
+use crate::catalog::sync_binding;
+use crate::support::*;
+
+const ODOO_KEY: &str = "odoo-api-key";
+
+on_both_databases!(an_api_catalog_picks_up_stock_changes_at_every_sync);
+
+fn an_api_catalog_picks_up_stock_changes_at_every_sync(db: Db) {
+    let database = Database::new(db);
+    let odoo = FakeOdoo::start(ODOO_KEY);
+    odoo.add_product(json!({ "default_code": "TEA-20", "name": "Teapot", "list_price": 20.0, "qty_available": 7.0 }));
+    let empty = std::env::temp_dir().join(format!(
+        "shopbridge-odoo-feed-{}-{db:?}.xml",
+        std::process::id()
+    ));
+    std::fs::write(&empty, b"").expect("an empty feed file");
+    let mut config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+database = "{}"
+
+[[plugins]]
+name = "odoo"
+path = "{}"
+
+[[shops]]
+id = "{SHOP}"
+key_id = "{KEY_ID}"
+secret = "{SECRET}"
+"#,
+        database.url,
+        components::ODOO,
+    );
+    for (binding, feed_url) in [
+        ("erp", String::new()),
+        (
+            "erp-file",
+            format!("feed_url = \"file://{}\"", empty.display()),
+        ),
+    ] {
+        config.push_str(&format!(
+            r#"
+[[bindings]]
+id = "{binding}"
+shop = "{SHOP}"
+plugin = "odoo"
+sku_prefixes = ["{binding}:"]
+allow_hosts = ["127.0.0.1"]
+allow_private_network = true
+settings = {{ url = "{}", database = "{DATABASE}", username = "{LOGIN}", api-key = "{ODOO_KEY}" }}
+
+[bindings.catalog]
+{feed_url}
+"#,
+            odoo.url()
+        ));
+    }
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-odoo-catalog-{}-{db:?}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, config).expect("config");
+    let server = Server::start_with_file(path);
+    let shop = server.shop();
+
+    for (round, stock) in [(1, 7.0), (2, 3.0), (3, 12.0)] {
+        if round > 1 {
+            odoo.set_stock("TEA-20", stock);
+        }
+        for binding in ["erp", "erp-file"] {
+            let run = sync_binding(&shop, binding);
+            assert_eq!(run["state"], "succeeded", "{binding}, sync {round}: {run}");
+            // The fake's database holds three products of its own besides.
+            let expected = if round == 1 { [4, 0, 0] } else { [0, 1, 3] };
+            let counts = ["created", "updated", "unchanged"].map(|k| run[k].as_i64().unwrap_or(-1));
+            assert_eq!(counts, expected, "{binding}, sync {round}: {run}");
+        }
+        let product = shop.send("GET", "/v1/shops/demo/catalog/products/TEA-20", b"");
+        assert_eq!(product.status, 200, "{:?}", product.body);
+        assert_eq!(
+            product.body["product"]["stock_quantity"].as_f64(),
+            Some(stock),
+            "sync {round}: {:?}",
+            product.body
+        );
+    }
+}
