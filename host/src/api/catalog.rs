@@ -79,14 +79,18 @@ pub(super) async fn get_sync(
 ) -> Result<Response, Problem> {
     authenticate(&state, &shop, &method, &uri, &headers, b"")?;
     binding_of(&state, &shop, &binding)?;
-    match state.store.sync_run(id).await? {
-        Some(run) if run.binding == binding => Ok(json(StatusCode::OK, &run)),
-        _ => Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "unknown-sync",
-            format!("no sync {id} of '{binding}'"),
-        )),
+    match state.store.sync_run_of(&binding, id).await? {
+        Some(run) => Ok(json(StatusCode::OK, &run)),
+        None => Err(unknown_sync(&binding, id)),
     }
+}
+
+fn unknown_sync(binding: &str, id: i64) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "unknown-sync",
+        format!("no sync {id} of '{binding}'"),
+    )
 }
 
 /// `POST …/syncs/{id}/cancel`.
@@ -101,27 +105,21 @@ pub(super) async fn post_cancel_sync(
     let raw = body(raw)?;
     authenticate(&state, &shop, &method, &uri, &headers, &raw)?;
     binding_of(&state, &shop, &binding)?;
-    let queued = state
-        .store
-        .set_sync_state(id, &["queued"], "cancelled")
-        .await?;
-    let running = !queued
-        && state
-            .store
-            .set_sync_state(id, &["running"], "cancelling")
-            .await?;
-    if queued || running {
-        let now = if queued { "cancelled" } else { "cancelling" };
-        Ok(json(
+    // The run is named with its binding, which `binding_of` found to be
+    // this shop's: another shop's run is not found, whatever its id.
+    if let Some(now) = state.store.cancel_sync(&binding, id).await? {
+        return Ok(json(
             StatusCode::ACCEPTED,
             &json!({ "id": id, "state": now }),
-        ))
-    } else {
-        Err(Problem::new(
+        ));
+    }
+    match state.store.sync_run_of(&binding, id).await? {
+        Some(_) => Err(Problem::new(
             StatusCode::CONFLICT,
             "sync-not-running",
             format!("sync {id} is not queued or running"),
-        ))
+        )),
+        None => Err(unknown_sync(&binding, id)),
     }
 }
 

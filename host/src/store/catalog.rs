@@ -251,6 +251,45 @@ impl Store {
         row.as_ref().map(run_from_row).transpose()
     }
 
+    /// A run of `binding`: looked up with its owner, so that another
+    /// binding's run (another shop's) is not found.
+    pub async fn sync_run_of(&self, binding: &str, id: i64) -> Result<Option<SyncRun>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE id = $1 AND binding = $2"
+        ))
+        .bind(id)
+        .bind(binding)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    /// Cancels a run of `binding`: a queued one is cancelled, a running one
+    /// asked to stop (`cancelling`). The run is named with its owner in the
+    /// same statement. Returns the new state, or `None` when `binding` has
+    /// no such run queued or running.
+    pub async fn cancel_sync(
+        &self,
+        binding: &str,
+        id: i64,
+    ) -> Result<Option<&'static str>, StoreError> {
+        for (from, to) in [("queued", "cancelled"), ("running", "cancelling")] {
+            let done = sqlx::query(
+                "UPDATE sync_runs SET state = $1 WHERE id = $2 AND binding = $3 AND state = $4",
+            )
+            .bind(to)
+            .bind(id)
+            .bind(binding)
+            .bind(from)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() == 1 {
+                return Ok(Some(to));
+            }
+        }
+        Ok(None)
+    }
+
     /// The validators of the binding's last successful full download.
     pub async fn last_validators(
         &self,

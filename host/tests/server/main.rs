@@ -27,3 +27,4 @@ mod money;
 mod php;
 mod scale;
 mod support;
+mod tenants;

@@ -261,9 +261,16 @@ impl Server {
     }
 
     pub(crate) fn shop(&self) -> ShopClient {
+        self.shop_as(KEY_ID, SECRET)
+    }
+
+    /// A client signing as another shop, with its key id and secret.
+    pub(crate) fn shop_as(&self, key_id: &str, secret: &str) -> ShopClient {
         ShopClient {
             base: self.base.clone(),
             http: reqwest::Client::new(),
+            key_id: key_id.to_owned(),
+            secret: secret.to_owned(),
         }
     }
 }
@@ -317,6 +324,8 @@ pub(crate) fn free_port() -> u16 {
 pub(crate) struct ShopClient {
     pub(crate) base: String,
     http: reqwest::Client,
+    key_id: String,
+    secret: String,
 }
 
 /// Status and JSON body of an answer.
@@ -357,7 +366,7 @@ impl ShopClient {
     }
 
     pub(crate) fn send(&self, method: &str, path: &str, body: &[u8]) -> Answer {
-        self.send_signed(method, path, body, SECRET, now())
+        self.send_signed(method, path, body, &self.secret, now())
     }
 
     pub(crate) fn send_signed(
@@ -375,7 +384,7 @@ impl ShopClient {
                 method.parse().expect("method"),
                 format!("{}{path}", self.base),
             )
-            .header(KEY_HEADER, KEY_ID)
+            .header(KEY_HEADER, &self.key_id)
             .header(TIMESTAMP_HEADER, timestamp.to_string())
             .header(SIGNATURE_HEADER, sig)
             .header("content-type", "application/json")
