@@ -72,6 +72,10 @@ impl OdooCatalog {
         let config = self.odoo.config().clone();
         let mut fields: Vec<&str> = PRODUCT_FIELDS.to_vec();
         fields.push(config.stock_field);
+        // Odoo 18 tracks stock on `is_storable`; before, `type` says it.
+        if self.odoo.major_version()? >= 18 {
+            fields.push("is_storable");
+        }
         let products = self.odoo.search_read(
             "product.product",
             domain([leaf("sale_ok", "=", true), leaf("id", ">", self.after_id)]),
@@ -309,9 +313,15 @@ fn record(
         ),
     };
 
-    // Services and combos have no stock: they are always available.
+    // Only stock-tracked goods can be out of stock: Odoo 18's `consu`
+    // with `is_storable`, Odoo 17's `product` (its `consu` is not
+    // tracked). Untracked consumables, services and combos are sold
+    // without stock: always available.
     let kind = product.get("type").and_then(Value::as_str).unwrap_or("");
-    let stocked = !matches!(kind, "service" | "combo");
+    let stocked = match product.get("is_storable") {
+        Some(storable) => kind == "consu" && storable.as_bool() == Some(true),
+        None => kind == "product",
+    };
     let stock_quantity = if stocked {
         product
             .get(config.stock_field)
@@ -532,6 +542,37 @@ mod tests {
         ));
         assert_eq!(service.availability, Availability::InStock);
         assert_eq!(service.stock_quantity, None);
+        // Odoo 17's consumable and Odoo 18's untracked one: in stock.
+        for kind in [
+            vec![("type", Value::from("consu"))],
+            vec![
+                ("type", Value::from("consu")),
+                ("is_storable", Value::Bool(false)),
+            ],
+        ] {
+            let mut members = kind;
+            members.push(("qty_available", Value::Double(0.0)));
+            let consumable = product_of(record(
+                &product(members),
+                &config(None),
+                &BTreeMap::new(),
+                &BTreeMap::new(),
+            ));
+            assert_eq!(consumable.availability, Availability::InStock);
+            assert_eq!(consumable.stock_quantity, None);
+        }
+        // Odoo 18's tracked goods are out of stock without stock.
+        let tracked = product_of(record(
+            &product(vec![
+                ("type", Value::from("consu")),
+                ("is_storable", Value::Bool(true)),
+                ("qty_available", Value::Double(0.0)),
+            ]),
+            &config(None),
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        ));
+        assert_eq!(tracked.availability, Availability::OutOfStock);
         let empty = product_of(record(
             &product(vec![("qty_available", Value::Double(-2.0))]),
             &config(None),

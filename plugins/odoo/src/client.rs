@@ -385,12 +385,20 @@ fn truncate(text: &mut String, max: usize) {
 pub struct Odoo {
     config: Config,
     uid: Option<i64>,
+    major: Option<u32>,
+    /// `existing_fields` answers, per model and fields asked.
+    known_fields: Vec<(String, Vec<&'static str>, Vec<&'static str>)>,
 }
 
 impl Odoo {
     /// A client for these settings; nothing is sent yet.
     pub fn new(config: Config) -> Odoo {
-        Odoo { config, uid: None }
+        Odoo {
+            config,
+            uid: None,
+            major: None,
+            known_fields: Vec::new(),
+        }
     }
 
     /// The settings.
@@ -426,6 +434,78 @@ impl Odoo {
             other => Err(OdooError::Malformed {
                 call: "authenticate".to_owned(),
                 message: format!("expected a user id, got {other:?}"),
+            }),
+        }
+    }
+
+    /// `common.version()`: the server's major version (`17`, `18`…),
+    /// asked once per session. It needs no login. A SaaS version such as
+    /// `saas~17.4` counts as its major version.
+    pub fn major_version(&mut self) -> Result<u32, OdooError> {
+        if let Some(major) = self.major {
+            return Ok(major);
+        }
+        let answer = self.call("common", "version", "version", &[])?;
+        let from_info = answer
+            .get("server_version_info")
+            .and_then(Value::as_array)
+            .and_then(<[Value]>::first)
+            .and_then(Value::as_i64)
+            .and_then(|m| u32::try_from(m).ok());
+        let from_text = || {
+            let text = answer.get("server_version")?.as_str()?;
+            let digits: String = text
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        };
+        let major = from_info
+            .or_else(from_text)
+            .ok_or_else(|| OdooError::Malformed {
+                call: "version".to_owned(),
+                message: "no server version in the answer".to_owned(),
+            })?;
+        self.major = Some(major);
+        Ok(major)
+    }
+
+    /// Which of `fields` the model has: `fields_get(allfields)` answers
+    /// only existing ones, so a field an app adds is absent when the app
+    /// is not installed. Asked once per session.
+    pub fn existing_fields(
+        &mut self,
+        model: &str,
+        fields: &[&'static str],
+    ) -> Result<Vec<&'static str>, OdooError> {
+        if let Some((_, _, known)) = self
+            .known_fields
+            .iter()
+            .find(|(m, asked, _)| m == model && asked == fields)
+        {
+            return Ok(known.clone());
+        }
+        let answer = self.execute_kw(
+            model,
+            "fields_get",
+            vec![Value::array(fields.iter().map(|f| Value::from(*f)))],
+            vec![("attributes", Value::array([Value::from("type")]))],
+        )?;
+        match answer {
+            Value::Struct(members) => {
+                let existing: Vec<&'static str> = fields
+                    .iter()
+                    .copied()
+                    .filter(|f| members.iter().any(|(name, _)| name == f))
+                    .collect();
+                self.known_fields
+                    .push((model.to_owned(), fields.to_vec(), existing.clone()));
+                Ok(existing)
+            }
+            other => Err(OdooError::Malformed {
+                call: format!("{model}.fields_get"),
+                message: format!("expected the fields, got {}", kind(&other)),
             }),
         }
     }

@@ -18,8 +18,10 @@
 //! In both, the shipping address is a delivery contact (`type` =
 //! `delivery`) under the customer, reused when the same address comes again.
 //!
-//! It needs Odoo 14 or later (API keys) with the Sales, Inventory and
-//! Delivery apps, and a user who may read and write sale orders and
+//! It needs Odoo 14 or later (API keys) with the Sales and Inventory apps,
+//! and works with or without the Delivery app (`delivery`): without it,
+//! the shop's shipping method goes into the sale order's chatter and
+//! parcels come without carrier and tracking. It needs a user who may read and write sale orders and
 //! contacts and read products, deliveries and stock moves (reading taxes is
 //! optional: without it, products come without VAT rates).
 //!
@@ -76,7 +78,11 @@
 //!    `search_read [("code", "in", codes)]`: an unknown country is
 //!    `…country-code` `invalid`. All issues come back at once as
 //!    `needs-attention`, and nothing is written.
-//! 3. The customer (unless `partner-id`): `res.partner` `search_read`
+//! 3. When the order names a shipping method: `sale.order` `fields_get
+//!    ["carrier_id"]` says whether the Delivery app is installed; if so,
+//!    `delivery.carrier` `search_read [("name", "=ilike", method)]`.
+//!    Both before anything is written.
+//! 4. The customer (unless `partner-id`): `res.partner` `search_read`
 //!    `[("email", "=ilike", email), ("parent_id", "=", false)]` with the
 //!    order's customer email (else an address's), else `create` with the
 //!    billing address (else the shipping address). The delivery contact:
@@ -84,7 +90,7 @@
 //!    `delivery` with the same name, street, street2, zip, city and
 //!    country, else `create` it. A region becomes `state_id` when
 //!    `res.country.state` has it (by code or name) in that country.
-//! 4. `sale.order` `create` with `partner_id`, `partner_invoice_id`
+//! 5. `sale.order` `create` with `partner_id`, `partner_invoice_id`
 //!    (the customer), `partner_shipping_id` (the delivery contact),
 //!    `client_order_ref` (the idempotency key), `origin` (the shop's order
 //!    reference), `pricelist_id` and `company_id` from the settings,
@@ -92,9 +98,10 @@
 //!    order's shipping method (case aside; else Odoo chooses), and
 //!    `order_line` as `(0, 0, {product_id, product_uom_qty, price_unit})`
 //!    commands in the order's line order. The order's note is posted in
-//!    the sale order's chatter (`message_post`).
-//! 5. `sale.order` `action_confirm` (unless `confirm-orders` is false).
-//! 6. `sale.order` `read [id]` (`name`, `state`, `amount_untaxed`,
+//!    the sale order's chatter (`message_post`), and so is the shipping
+//!    method when no delivery method was found for it.
+//! 6. `sale.order` `action_confirm` (unless `confirm-orders` is false).
+//! 7. `sale.order` `read [id]` (`name`, `state`, `amount_untaxed`,
 //!    `currency_id`): the submission's reference is the sale order's **id**
 //!    (`"42"`), the key for status and cancel; its message names the sale
 //!    order (`Odoo sale order S00042 (confirmed)`).
@@ -124,14 +131,15 @@
 //! [("id", "in", ids)]` (`name`, `state`, `write_date`), then one
 //! `stock.picking` `search_read [("sale_id", "in", confirmed ids),
 //! ("location_dest_id.usage", "=", "customer"), ("state", "!=", "cancel")]`
-//! (`state`, `carrier_id`, `carrier_tracking_ref`, `carrier_tracking_url`,
-//! `date_done`, `scheduled_date`; the Delivery module's fields). When some
-//! orders are partly shipped, one `stock.move` `search_read
-//! [("picking_id", "in", their done deliveries), ("state", "=", "done")]`
+//! (`state`, `date_done`, `scheduled_date`, and the Delivery app's
+//! `carrier_id`, `carrier_tracking_ref`, `carrier_tracking_url` when
+//! `stock.picking` `fields_get`, asked once per call, has them). When some
+//! deliveries are done, one `stock.move` `search_read
+//! [("picking_id", "in", the done deliveries), ("state", "=", "done")]`
 //! and one `product.product` `search_read` (with `active_test` off) say
-//! which SKUs each parcel holds. References Odoo does not know, or that
+//! which SKUs each parcel holds, partly or fully shipped alike. References Odoo does not know, or that
 //! are not ids, are left out. The state mapping is a table in [`status`];
-//! a done delivery is a parcel with its carrier and tracking references
+//! a done delivery is a parcel with its SKUs, carrier and tracking references
 //! (Odoo writes several packages' references comma-separated), and dates
 //! are Odoo's UTC `write_date` / `date_done` as RFC 3339. Odoo records no
 //! delivery by the carrier, so no order is ever reported `delivered`.
@@ -140,11 +148,13 @@
 //!
 //! An Odoo catalog is not a file: the feed-parser resource reads it
 //! through the API and **ignores the bytes pushed**. Each `push` reads the
-//! next page, and `finish` reads every page left:
+//! next page, and `finish` reads every page left. A session first asks
+//! `common.version()` once (no login): Odoo 18 tracks stock on
+//! `is_storable`, earlier versions on `type` = `product`.
 //!
 //! - a host that pushes nothing (`shopbridge feed parse --plugin odoo.wasm
 //!   /dev/null`) gets the whole catalog from `finish`, within one call's
-//!   request budget (32 requests: about 15 pages with their attributes
+//!   request budget (32 requests with the login and the version: about 15 pages with their attributes
 //!   and taxes, 7,500 products at the default page size);
 //! - a host that pushes one empty chunk per page until a push returns no
 //!   record, then finishes, reads a catalog of any size, each page in its
@@ -168,7 +178,7 @@
 //! | `category-path` | `categ_id`'s full name split on ` / ` (`All / Saleable`) |
 //! | prices | see the two roles above; currency from `currency_id` |
 //! | `vat-rate-basis-points` | the sum of the product's `taxes_id` when all are percent taxes agreeing on price inclusion |
-//! | `stock-quantity`, `availability` | the `stock-field` (floored, negative as 0): in stock above 0, else out of stock; a `service` or `combo` has no stock and is in stock |
+//! | `stock-quantity`, `availability` | for stock-tracked goods (Odoo 18: `type` `consu` with `is_storable`; Odoo ≤ 17: `type` `product`), the `stock-field` (floored, negative as 0): in stock above 0, else out of stock; anything else (an untracked consumable, a `service`, a `combo`) is sold without stock: in stock, no quantity |
 //! | `lead-time-days` | `sale_delay`, rounded up |
 //! | `weight-grams` | `weight` (kilograms) |
 //! | `group-id`, `attributes` | a variant (with attribute values): `template-{product_tmpl_id}`, and each value as `attribute` (lower case) = `value` |

@@ -60,6 +60,12 @@ pub(crate) fn submit_order(order: &Order) -> Result<Submission, OrderError> {
     }
 
     let prepared = prepare(&mut odoo, order)?;
+    // Everything Odoo must have is asked before anything is written.
+    let shipping_method = text(order.shipping_method.as_deref());
+    let carrier = match shipping_method {
+        Some(method) => carrier(&mut odoo, method)?,
+        None => None,
+    };
     let customer = customer(&mut odoo, order, &prepared)?;
     let shipping = &order.shipping_address;
     let delivery = delivery_address(&mut odoo, customer, shipping, &prepared)?;
@@ -94,7 +100,7 @@ pub(crate) fn submit_order(order: &Order) -> Result<Submission, OrderError> {
     if let Some(company) = config.company_id {
         vals.push(("company_id", Value::Int(company)));
     }
-    if let Some(carrier) = carrier(&mut odoo, order.shipping_method.as_deref())? {
+    if let Some(carrier) = carrier {
         vals.push(("carrier_id", Value::Int(carrier)));
     }
     let id = odoo
@@ -111,6 +117,13 @@ pub(crate) fn submit_order(order: &Order) -> Result<Submission, OrderError> {
         .filter(|n| !n.is_empty())
     {
         post_message(&mut odoo, id, &format!("Note from the shop: {note}"));
+    }
+    if let (Some(method), None) = (shipping_method, carrier) {
+        post_message(
+            &mut odoo,
+            id,
+            &format!("Shipping method chosen in the shop: {method}"),
+        );
     }
     if config.confirm_orders {
         confirm(&mut odoo, id)?;
@@ -567,10 +580,21 @@ fn address_vals(
 
 /// The delivery method named like the order's shipping method, if Odoo
 /// has one; else Odoo chooses (a shop's method names need not be Odoo's).
-fn carrier(odoo: &mut Odoo, shipping_method: Option<&str>) -> Result<Option<i64>, OrderError> {
-    let Some(method) = text(shipping_method) else {
+/// A database without the Delivery app has no delivery methods (no
+/// `delivery.carrier`, no `carrier_id` on sale orders): `None`, and the
+/// method goes into the chatter.
+fn carrier(odoo: &mut Odoo, method: &str) -> Result<Option<i64>, OrderError> {
+    let has_carriers = !odoo
+        .existing_fields("sale.order", &["carrier_id"])
+        .map_err(OdooError::into_order_error)?
+        .is_empty();
+    if !has_carriers {
+        log::info(
+            "Odoo has no Delivery app: the shipping method goes into the chatter",
+            &[("shipping_method", method)],
+        );
         return Ok(None);
-    };
+    }
     let found = odoo
         .search_read(
             "delivery.carrier",

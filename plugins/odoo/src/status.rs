@@ -10,22 +10,17 @@ use crate::values::{odoo_date, odoo_datetime};
 use crate::xmlrpc::Value;
 
 /// Sale orders per batch: two `search_read` calls for 200 orders (four
-/// when some are partly shipped), so a poll of 1,400 orders stays within
-/// the host's 32 requests per call.
+/// when some have shipped), so a poll of 1,400 orders stays within the
+/// host's 32 requests per call (with the login and one `fields_get`).
 pub const STATUS_BATCH: usize = 200;
 
 const ORDER_FIELDS: [&str; 3] = ["name", "state", "write_date"];
 
-const PICKING_FIELDS: [&str; 8] = [
-    "sale_id",
-    "name",
-    "state",
-    "carrier_id",
-    "carrier_tracking_ref",
-    "carrier_tracking_url",
-    "date_done",
-    "scheduled_date",
-];
+const PICKING_FIELDS: [&str; 5] = ["sale_id", "name", "state", "date_done", "scheduled_date"];
+
+/// The Delivery app's fields of a delivery (`stock_delivery` in Odoo 17+,
+/// `delivery` before): read only when the database has them.
+const CARRIER_FIELDS: [&str; 3] = ["carrier_id", "carrier_tracking_ref", "carrier_tracking_url"];
 
 /// `poll-status`.
 pub(crate) fn poll_status(references: &[String]) -> Result<Vec<StatusUpdate>, OrderError> {
@@ -78,6 +73,10 @@ fn poll_batch(
     let pickings = if confirmed.is_empty() {
         Vec::new()
     } else {
+        // Without the Delivery app, deliveries have no carrier nor
+        // tracking: parcels come without them.
+        let mut fields = PICKING_FIELDS.to_vec();
+        fields.extend(odoo.existing_fields("stock.picking", &CARRIER_FIELDS)?);
         odoo.search_read(
             "stock.picking",
             domain([
@@ -85,7 +84,7 @@ fn poll_batch(
                 leaf("location_dest_id.usage", "=", "customer"),
                 leaf("state", "!=", "cancel"),
             ]),
-            &PICKING_FIELDS,
+            &fields,
             vec![("order", Value::from("id asc"))],
         )?
     };
@@ -100,16 +99,13 @@ fn poll_batch(
             })
             .collect()
     };
-    // For a partial shipment, which products left in each parcel.
-    let partial: Vec<i64> = confirmed
+    // Which products left in each parcel, partly or fully shipped alike.
+    let done: Vec<i64> = pickings
         .iter()
-        .map(|id| deliveries_of(*id))
-        .filter(|d| d.iter().any(|p| is_done(p)) && !d.iter().all(|p| is_done(p)))
-        .flatten()
         .filter(|p| is_done(p))
         .filter_map(|p| p.get("id").and_then(Value::as_i64))
         .collect();
-    let skus = skus_by_picking(odoo, partial)?;
+    let skus = skus_by_picking(odoo, done)?;
     for (id, reference) in batch {
         let Some(order) = orders
             .iter()
@@ -226,7 +222,7 @@ fn status_update(
             if deliveries.is_empty() {
                 OrderState::Accepted
             } else if !done.is_empty() {
-                let shipments = done.iter().filter_map(|p| shipment(p, skus)).collect();
+                let shipments = done.iter().map(|p| shipment(p, skus)).collect();
                 if let Some(last) = done
                     .iter()
                     .filter_map(|p| p.get("date_done").and_then(Value::as_str))
@@ -274,10 +270,10 @@ fn picking_state(picking: &Value) -> &str {
     picking.get("state").and_then(Value::as_str).unwrap_or("")
 }
 
-/// A done delivery as a parcel: its carrier and tracking references (Odoo
-/// joins several packages' references with commas). `None` when it has
-/// neither.
-fn shipment(picking: &Value, skus: &BTreeMap<i64, Vec<String>>) -> Option<Shipment> {
+/// A done delivery as a parcel: its SKUs, carrier and tracking references
+/// (Odoo joins several packages' references with commas; without the
+/// Delivery app there are none).
+fn shipment(picking: &Value, skus: &BTreeMap<i64, Vec<String>>) -> Shipment {
     let carrier = picking
         .get("carrier_id")
         .and_then(Value::as_many2one)
@@ -292,9 +288,6 @@ fn shipment(picking: &Value, skus: &BTreeMap<i64, Vec<String>>) -> Option<Shipme
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect();
-    if carrier.is_none() && tracking_numbers.is_empty() {
-        return None;
-    }
     // Odoo answers a JSON list instead of a URL for several packages.
     let tracking_url = picking
         .get("carrier_tracking_url")
@@ -307,12 +300,12 @@ fn shipment(picking: &Value, skus: &BTreeMap<i64, Vec<String>>) -> Option<Shipme
         .and_then(|id| skus.get(&id))
         .cloned()
         .unwrap_or_default();
-    Some(Shipment {
+    Shipment {
         carrier,
         tracking_numbers,
         tracking_url,
         skus,
-    })
+    }
 }
 
 #[cfg(test)]

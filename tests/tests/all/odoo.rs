@@ -10,7 +10,7 @@ use shopbridge::runtime::bindings::shopbridge::connector::types::{
     Availability, FeedRecord, Money, Order, OrderError, OrderState, Product,
 };
 use shopbridge::runtime::{HostPattern, Limits, NetworkPolicy, Settings};
-use shopbridge_tests::fakes::odoo::{DATABASE, Failure, FakeOdoo, LOGIN, SaleOrderLine};
+use shopbridge_tests::fakes::odoo::{DATABASE, Edition, Failure, FakeOdoo, LOGIN, SaleOrderLine};
 use shopbridge_tests::{block_on, components, plugin, runtime, sample_order};
 
 const KEY: &str = "odoo-api-key";
@@ -492,8 +492,10 @@ fn status_is_polled_in_one_batch_with_tracking_and_cancellation_goes_through() {
             [
                 "authenticate",
                 "sale.order.search_read",
+                // Whether the Delivery app's carrier fields exist.
+                "stock.picking.fields_get",
                 "stock.picking.search_read",
-                // What left in the partial shipment.
+                // What left in each parcel.
                 "stock.move.search_read",
                 "product.product.search_read",
             ],
@@ -519,6 +521,7 @@ fn status_is_polled_in_one_batch_with_tracking_and_cancellation_goes_through() {
                     parcels[0].tracking_url.as_deref(),
                     Some("https://tracking.example/6A12345678901")
                 );
+                assert_eq!(parcels[0].skus, ["SKU-1"], "a full shipment keeps its SKUs");
             }
             other => panic!("expected shipped, got {other:?}"),
         }
@@ -879,4 +882,199 @@ fn a_catalog_that_cannot_be_read_says_why() {
             Ok(records) => panic!("expected an error, got {records:?}"),
         }
     });
+}
+
+/// Every edition the connector must work with: Odoo 17 and 18, with and
+/// without the Delivery app.
+const EDITIONS: [Edition; 4] = [
+    Edition {
+        version: 18,
+        delivery: true,
+    },
+    Edition {
+        version: 18,
+        delivery: false,
+    },
+    Edition {
+        version: 17,
+        delivery: true,
+    },
+    Edition {
+        version: 17,
+        delivery: false,
+    },
+];
+
+#[test]
+fn without_the_delivery_app_orders_go_through_and_parcels_come_without_tracking() {
+    for edition in EDITIONS {
+        let odoo = FakeOdoo::start_as(KEY, edition);
+        block_on(async {
+            let p = connector().await;
+            let opts = options(&odoo, &[]);
+            let mut order = sample_order("key-ship", &["SKU-1", "SKU-2"]);
+            order.shipping_method = Some("Colissimo".into());
+            let s = submit(&p, &opts, &order)
+                .await
+                .unwrap_or_else(|e| panic!("{edition:?}: {e:?}"));
+            let id = sale_order_id(&s.supplier_reference);
+            let sale = odoo.sale_order(id).expect("exists");
+            assert_eq!(sale.state, "sale", "{edition:?}");
+            if edition.delivery {
+                assert_eq!(sale.carrier_id, Some(1), "{edition:?}");
+                assert!(
+                    !odoo.calls().iter().any(|c| c == "sale.order.message_post"),
+                    "{edition:?}: the carrier says it all"
+                );
+            } else {
+                assert_eq!(sale.carrier_id, None);
+                assert!(
+                    !odoo
+                        .calls()
+                        .iter()
+                        .any(|c| c.starts_with("delivery.carrier")),
+                    "{edition:?}: {:?}",
+                    odoo.calls()
+                );
+                assert!(
+                    sale.messages.iter().any(|m| m.contains("Colissimo")),
+                    "{edition:?}: the shipping method as a note: {:?}",
+                    sale.messages
+                );
+            }
+
+            odoo.ship_partially(id, "Colissimo", "6A1", &["SKU-2"]);
+            let polled = p
+                .poll_status(
+                    runtime(),
+                    &opts,
+                    std::slice::from_ref(&s.supplier_reference),
+                )
+                .await
+                .expect("runs")
+                .unwrap_or_else(|e| panic!("{edition:?}: {e:?}"));
+            match &polled[0].state {
+                OrderState::PartlyShipped(parcels) => {
+                    assert_eq!(parcels.len(), 1, "{edition:?}");
+                    assert_eq!(parcels[0].skus, ["SKU-2"], "{edition:?}");
+                    if edition.delivery {
+                        assert_eq!(parcels[0].tracking_numbers, ["6A1"]);
+                    } else {
+                        assert_eq!(parcels[0].carrier, None);
+                        assert!(parcels[0].tracking_numbers.is_empty());
+                        assert_eq!(parcels[0].tracking_url, None);
+                    }
+                }
+                other => panic!("{edition:?}: expected partly shipped, got {other:?}"),
+            }
+            odoo.ship(id, "Colissimo", "6A2");
+            let polled = p
+                .poll_status(
+                    runtime(),
+                    &opts,
+                    std::slice::from_ref(&s.supplier_reference),
+                )
+                .await
+                .expect("runs")
+                .unwrap_or_else(|e| panic!("{edition:?}: {e:?}"));
+            match &polled[0].state {
+                OrderState::Shipped(parcels) => {
+                    let skus: Vec<&[String]> = parcels.iter().map(|p| &p.skus[..]).collect();
+                    assert_eq!(skus, [&["SKU-2".to_owned()][..], &["SKU-1".to_owned()]]);
+                }
+                other => panic!("{edition:?}: expected shipped, got {other:?}"),
+            }
+        });
+    }
+}
+
+#[test]
+fn deliveries_wait_for_stock_and_services_need_none() {
+    for edition in EDITIONS {
+        let odoo = FakeOdoo::start_as(KEY, edition);
+        odoo.add_product(json!({"default_code": "RARE", "name": "Rare", "qty_available": 0.0}));
+        odoo.add_product(
+            json!({"default_code": "SETUP", "name": "Setup", "type": "service", "list_price": 30.0}),
+        );
+        block_on(async {
+            let p = connector().await;
+            let opts = options(&odoo, &[]);
+            let short = submit(&p, &opts, &sample_order("key-short", &["RARE"]))
+                .await
+                .expect("submits");
+            let service = submit(&p, &opts, &sample_order("key-service", &["SETUP"]))
+                .await
+                .expect("submits");
+            let refs = [short.supplier_reference, service.supplier_reference];
+            let polled = p
+                .poll_status(runtime(), &opts, &refs)
+                .await
+                .expect("runs")
+                .expect("polls");
+            let state = |r: &str| {
+                polled
+                    .iter()
+                    .find(|u| u.supplier_reference == r)
+                    .map(|u| u.state.clone())
+            };
+            assert!(
+                matches!(state(&refs[0]), Some(OrderState::Backordered(_))),
+                "{edition:?}: no stock to reserve: {polled:?}"
+            );
+            assert_eq!(
+                state(&refs[1]),
+                Some(OrderState::Accepted),
+                "{edition:?}: a services-only order has no delivery"
+            );
+        });
+    }
+}
+
+#[test]
+fn only_stock_tracked_goods_can_be_out_of_stock_in_odoo_17_and_18() {
+    for edition in EDITIONS {
+        let odoo = FakeOdoo::start_as(KEY, edition);
+        odoo.add_product(
+            json!({"default_code": "TRACKED", "name": "Tracked", "qty_available": 0.0}),
+        );
+        odoo.add_product(json!({
+            "default_code": "MUG", "name": "Mug", "is_storable": false, "qty_available": 0.0,
+        }));
+        odoo.add_product(json!({"default_code": "WRAP", "name": "Wrap", "type": "service"}));
+        block_on(async {
+            let p = connector().await;
+            let mut session = p
+                .open_feed(runtime(), &options(&odoo, &[]), None)
+                .await
+                .expect("runs")
+                .expect("opens");
+            let records = session.finish().await.expect("runs").expect("finishes");
+            let all = products(&records);
+            let availability = |sku: &str| {
+                all.iter()
+                    .find(|p| p.sku == sku)
+                    .map(|p| (p.availability.clone(), p.stock_quantity))
+            };
+            assert_eq!(
+                availability("TRACKED"),
+                Some((Availability::OutOfStock, Some(0))),
+                "{edition:?}"
+            );
+            assert_eq!(
+                availability("MUG"),
+                Some((Availability::InStock, None)),
+                "{edition:?}: an untracked consumable sells without stock"
+            );
+            assert_eq!(
+                availability("WRAP"),
+                Some((Availability::InStock, None)),
+                "{edition:?}"
+            );
+            assert_eq!(
+                odoo.calls().iter().filter(|c| *c == "version").count(),
+                1,
+                "{edition:?}: the version is asked once"
+            );
+        });
+    }
 }
