@@ -13,6 +13,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::plugins::{CallOptions, Plugin};
 use crate::runtime::bindings::shopbridge::connector::types::{FeedError, FeedRecord, Rejection};
+use crate::runtime::http::{PublicOnlyResolver, is_public};
 use crate::runtime::{PluginError, Runtime};
 
 /// Default chunk pushed into the plugin. Each push is one boundary crossing
@@ -376,12 +377,19 @@ async fn open(
             validators: Validators::default(),
         })),
         FeedSource::Url(url) => {
-            let client = reqwest::Client::builder()
+            let private = on_private_network(url).await;
+            let mut builder = reqwest::Client::builder()
                 .user_agent(concat!("shopbridge/", env!("CARGO_PKG_VERSION")))
+                .redirect(redirect_policy(url.clone(), private))
                 // A feed server that accepts no connection in 10 s is down; one
                 // that sends nothing for 60 s mid-feed has stalled.
                 .connect_timeout(Duration::from_secs(10))
-                .read_timeout(Duration::from_secs(60))
+                .read_timeout(Duration::from_secs(60));
+            if !private {
+                // Every name a redirect leads to must be public as well.
+                builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
+            }
+            let client = builder
                 .build()
                 .map_err(|e| FeedRunError::Source(e.to_string()))?;
             let mut request = client.get(url.clone());
@@ -391,10 +399,16 @@ async fn open(
             if let Some(date) = &conditional.last_modified {
                 request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| FeedRunError::Source(format!("{url}: {e}")))?;
+            let response = request.send().await.map_err(|e| {
+                // reqwest's Display leaves the policy's reason in the source.
+                let mut message = format!("{url}: {e}");
+                let mut cause = std::error::Error::source(&e);
+                while let Some(inner) = cause {
+                    message = format!("{message}: {inner}");
+                    cause = inner.source();
+                }
+                FeedRunError::Source(message)
+            })?;
             if response.status() == reqwest::StatusCode::NOT_MODIFIED {
                 return Ok(None);
             }
@@ -432,6 +446,68 @@ async fn open(
             }))
         }
     }
+}
+
+/// Most redirects followed for one feed.
+const MAX_REDIRECTS: usize = 5;
+
+/// Whether the feed's server is on a private network: an address literal
+/// that is not public, or a name that resolves to one (a feed on the
+/// operator's own network, or on loopback in tests).
+async fn on_private_network(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => !is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !is_public(ip.into()),
+        Some(url::Host::Domain(name)) => {
+            let port = url.port_or_known_default().unwrap_or(80);
+            match tokio::net::lookup_host((name, port)).await {
+                Ok(mut addrs) => addrs.any(|a| !is_public(a.ip())),
+                // Unresolvable: the fetch fails on its own.
+                Err(_) => false,
+            }
+        }
+        None => true,
+    }
+}
+
+/// Where a feed server may send the host: at most [`MAX_REDIRECTS`] times,
+/// over http(s); a feed on a private network only on its own host and port
+/// (anywhere else is another service of that network, which the feed's
+/// server must not make the host read); a public feed anywhere public (an
+/// address literal is checked here, a name by the public-only resolver).
+fn redirect_policy(origin: reqwest::Url, private: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let to = attempt.url();
+        let refuse = |why: &str| format!("the feed redirects to {to}, {why}");
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let why = refuse(&format!("after {MAX_REDIRECTS} redirects"));
+            return attempt.error(why);
+        }
+        if !matches!(to.scheme(), "http" | "https") {
+            let why = refuse("which is not http or https");
+            return attempt.error(why);
+        }
+        let same_place = to.host_str() == origin.host_str()
+            && to.port_or_known_default() == origin.port_or_known_default();
+        let literal_public = match to.host() {
+            Some(url::Host::Ipv4(ip)) => is_public(ip.into()),
+            Some(url::Host::Ipv6(ip)) => is_public(ip.into()),
+            Some(url::Host::Domain(_)) => true,
+            None => false,
+        };
+        if same_place || (!private && literal_public) {
+            attempt.follow()
+        } else if private {
+            let why = refuse(
+                "another host or port: a feed on a private network is followed on its own \
+                 host and port only (set feed_url to where it leads if that is meant)",
+            );
+            attempt.error(why)
+        } else {
+            let why = refuse("a private address");
+            attempt.error(why)
+        }
+    })
 }
 
 impl ChunkReader {

@@ -580,7 +580,8 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 /// A resolver that drops private addresses, and fails when none is left.
-struct PublicOnlyResolver;
+/// The catalog fetch uses it too, for a feed on the public internet.
+pub(crate) struct PublicOnlyResolver;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0} resolves only to private, loopback or link-local addresses")]

@@ -20,6 +20,7 @@ mod crash;
 mod encodings;
 mod erp;
 mod flows;
+mod hardening;
 mod guard;
 mod lifecycle;
 mod odoo_catalog;

@@ -1,0 +1,106 @@
+//! Hostile suppliers against the server (issue 14): each test reproduces a
+//! finding of the adversarial review on the real server, over loopback.
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use shopbridge_tests::{LoopbackServer, components};
+
+use crate::catalog::sync_binding;
+use crate::support::*;
+
+/// F5: the catalog fetch followed a feed server's redirect anywhere, and
+/// another loopback service's answer was stored in the shop's catalog. A
+/// feed on a private network is now followed only on its own host and
+/// port; a redirect elsewhere fails the sync, saying where it led.
+#[test]
+fn a_feed_cannot_redirect_the_host_to_another_service() {
+    // Another service on this machine, which the feed server knows of.
+    let secret = LoopbackServer::start(Router::new().route(
+        "/internal.csv",
+        get(|| async { "sku;name;price\nSECRET-1;Admin token abc123;1,00\n" }),
+    ));
+    let internal = secret.url("/internal.csv");
+    let feeds =
+        LoopbackServer::start(
+            Router::new()
+                .route(
+                    "/feed.csv",
+                    get(|| async { "sku;name;price\nOK-1;Bol;2,50\n" }),
+                )
+                // Moved on its own server: followed.
+                .route(
+                    "/old.csv",
+                    get(|| async {
+                        (
+                            StatusCode::MOVED_PERMANENTLY,
+                            [(header::LOCATION, "/feed.csv")],
+                        )
+                    }),
+                )
+                // Sent to the other service: refused.
+                .route(
+                    "/evil.csv",
+                    get(move || {
+                        let internal = internal.clone();
+                        async move {
+                            (StatusCode::FOUND, [(header::LOCATION, internal)]).into_response()
+                        }
+                    }),
+                ),
+        );
+    let database = Database::new(Db::Sqlite);
+    let mut config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+database = "{}"
+
+[[plugins]]
+name = "csv-wholesaler"
+path = "{}"
+
+[[shops]]
+id = "{SHOP}"
+key_id = "{KEY_ID}"
+secret = "{SECRET}"
+"#,
+        database.url,
+        components::CSV_WHOLESALER,
+    );
+    for binding in ["old", "evil"] {
+        config.push_str(&format!(
+            r#"
+[[bindings]]
+id = "{binding}"
+shop = "{SHOP}"
+plugin = "csv-wholesaler"
+sku_prefixes = ["{binding}-"]
+
+[bindings.catalog]
+feed_url = "{}"
+"#,
+            feeds.url(&format!("/{binding}.csv"))
+        ));
+    }
+    let path =
+        std::env::temp_dir().join(format!("shopbridge-hardening-{}.toml", std::process::id()));
+    std::fs::write(&path, config).expect("config");
+    let server = Server::start_with_file(path);
+    let shop = server.shop();
+
+    let moved = sync_binding(&shop, "old");
+    assert_eq!(moved["state"], "succeeded", "{moved}");
+    assert_eq!(moved["created"], 1, "{moved}");
+
+    let evil = sync_binding(&shop, "evil");
+    assert_eq!(evil["state"], "failed", "{evil}");
+    let error = evil["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("redirect") && error.contains(&secret.url("/internal.csv")),
+        "{evil}"
+    );
+    let leaked = shop.send("GET", "/v1/shops/demo/catalog/products/SECRET-1", b"");
+    assert_eq!(leaked.status, 404, "{:?}", leaked.body);
+}
