@@ -134,10 +134,17 @@
 //! (`state`, `date_done`, `scheduled_date`, and the Delivery app's
 //! `carrier_id`, `carrier_tracking_ref`, `carrier_tracking_url` when
 //! `stock.picking` `fields_get`, asked once per call, has them). When some
-//! deliveries are done, one `stock.move` `search_read
-//! [("picking_id", "in", the done deliveries), ("state", "=", "done")]`
-//! and one `product.product` `search_read` (with `active_test` off) say
-//! which SKUs each parcel holds, partly or fully shipped alike. References Odoo does not know, or that
+//! deliveries are done or all of an order's wait for stock, one
+//! `stock.move` `search_read [("picking_id", "in", those deliveries),
+//! ("state", "!=", "cancel")]`; one `product.product` `search_read` (with
+//! `active_test` off) says which SKUs each parcel holds, partly or fully
+//! shipped alike; and for the products waited for, one `stock.move`
+//! `search_read [("product_id", "in", products),
+//! ("location_id.usage", "=", "supplier"), ("state", "not in", ["draft",
+//! "done", "cancel"])]` finds the receipts coming: a backordered order's
+//! date is when the last product it waits for is first expected, and none
+//! when one has no receipt coming (a waiting delivery's own scheduled date
+//! is not when stock comes). References Odoo does not know, or that
 //! are not ids, are left out. The state mapping is a table in [`status`];
 //! a done delivery is a parcel with its SKUs, carrier and tracking references
 //! (Odoo writes several packages' references comma-separated), and dates

@@ -9,9 +9,10 @@ use crate::orders::sale_order_id;
 use crate::values::{odoo_date, odoo_datetime};
 use crate::xmlrpc::Value;
 
-/// Sale orders per batch: two `search_read` calls for 200 orders (four
-/// when some have shipped), so a poll of 1,400 orders stays within the
-/// host's 32 requests per call (with the login and one `fields_get`).
+/// Sale orders per batch: two `search_read` calls for 200 orders (five
+/// when some have shipped or wait for stock), so a poll of 1,000 orders
+/// stays within the host's 32 requests per call (with the login and one
+/// `fields_get`).
 pub const STATUS_BATCH: usize = 200;
 
 const ORDER_FIELDS: [&str; 3] = ["name", "state", "write_date"];
@@ -99,13 +100,23 @@ fn poll_batch(
             })
             .collect()
     };
-    // Which products left in each parcel, partly or fully shipped alike.
+    // Which products left in each parcel, partly or fully shipped alike,
+    // and which ones backordered orders wait for.
     let done: Vec<i64> = pickings
         .iter()
         .filter(|p| is_done(p))
         .filter_map(|p| p.get("id").and_then(Value::as_i64))
         .collect();
-    let skus = skus_by_picking(odoo, done)?;
+    let waiting: Vec<i64> = confirmed
+        .iter()
+        .map(|id| deliveries_of(*id))
+        .filter(|d| !d.is_empty() && d.iter().all(|p| picking_state(p) == "confirmed"))
+        .flatten()
+        .filter_map(|p| p.get("id").and_then(Value::as_i64))
+        .collect();
+    let moves = moves_of(odoo, &done, &waiting)?;
+    let skus = skus_by_picking(odoo, &moves)?;
+    let expected = restock_dates(odoo, &moves)?;
     for (id, reference) in batch {
         let Some(order) = orders
             .iter()
@@ -113,39 +124,65 @@ fn poll_batch(
         else {
             continue;
         };
-        updates.push(status_update(reference, order, &deliveries_of(*id), &skus));
+        updates.push(status_update(
+            reference,
+            order,
+            &deliveries_of(*id),
+            &skus,
+            &expected,
+        ));
     }
     Ok(())
 }
 
-/// The SKUs of the products each of these done deliveries moved, in the
-/// order of its moves: one `stock.move` and one `product.product`
-/// `search_read` (archived products included: they still have a code).
-fn skus_by_picking(
-    odoo: &mut Odoo,
-    pickings: Vec<i64>,
-) -> Result<BTreeMap<i64, Vec<String>>, OdooError> {
-    if pickings.is_empty() {
-        return Ok(BTreeMap::new());
+/// A delivery's move: (delivery, product, done).
+type Move = (i64, i64, bool);
+
+/// The moves of these done deliveries (what they moved) and of these
+/// waiting ones (what they wait for), in id order: one `stock.move`
+/// `search_read`, none when there are no such deliveries.
+fn moves_of(odoo: &mut Odoo, done: &[i64], waiting: &[i64]) -> Result<Vec<Move>, OdooError> {
+    if done.is_empty() && waiting.is_empty() {
+        return Ok(Vec::new());
     }
+    let pickings: Vec<i64> = done.iter().chain(waiting).copied().collect();
     let moves = odoo.search_read(
         "stock.move",
         domain([
             leaf("picking_id", "in", pickings),
-            leaf("state", "=", "done"),
+            leaf("state", "!=", "cancel"),
         ]),
-        &["picking_id", "product_id"],
+        &["picking_id", "product_id", "state"],
         vec![("order", Value::from("id asc"))],
     )?;
-    let moved: Vec<(i64, i64)> = moves
+    Ok(moves
         .iter()
         .filter_map(|m| {
             let (picking, _) = m.get("picking_id")?.as_many2one()?;
             let (product, _) = m.get("product_id")?.as_many2one()?;
-            Some((picking, product))
+            let moved = m.get("state").and_then(Value::as_str) == Some("done");
+            // A done delivery's parcel holds its done moves; a waiting
+            // one waits for its moves that are not.
+            (moved == done.contains(&picking)).then_some((picking, product, moved))
         })
+        .collect())
+}
+
+/// The SKUs of the products each done delivery moved, in the order of its
+/// moves: one `product.product` `search_read` (archived products
+/// included: they still have a code).
+fn skus_by_picking(
+    odoo: &mut Odoo,
+    moves: &[Move],
+) -> Result<BTreeMap<i64, Vec<String>>, OdooError> {
+    let mut products: Vec<i64> = moves
+        .iter()
+        .filter(|(_, _, moved)| *moved)
+        .map(|(_, product, _)| *product)
         .collect();
-    let mut products: Vec<i64> = moved.iter().map(|(_, product)| *product).collect();
+    if products.is_empty() {
+        return Ok(BTreeMap::new());
+    }
     products.sort_unstable();
     products.dedup();
     let codes: BTreeMap<i64, String> = odoo
@@ -167,15 +204,84 @@ fn skus_by_picking(
         })
         .collect();
     let mut skus: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for (picking, product) in moved {
-        if let Some(code) = codes.get(&product) {
-            let list = skus.entry(picking).or_default();
+    for (picking, product, moved) in moves {
+        if !moved {
+            continue;
+        }
+        if let Some(code) = codes.get(product) {
+            let list = skus.entry(*picking).or_default();
             if !list.contains(code) {
                 list.push(code.clone());
             }
         }
     }
     Ok(skus)
+}
+
+/// When each waiting delivery can expect its goods: the date of the
+/// earliest open receipt from a vendor (`stock.move` from a `supplier`
+/// location; its `date` is the scheduled date until it is done) of each
+/// product it waits for, the latest of those. A delivery with a product
+/// no receipt brings has no date: Odoo does not know when it comes. One
+/// `stock.move` `search_read`, none when nothing waits.
+fn restock_dates(odoo: &mut Odoo, moves: &[Move]) -> Result<BTreeMap<i64, String>, OdooError> {
+    let mut products: Vec<i64> = moves
+        .iter()
+        .filter(|(_, _, moved)| !moved)
+        .map(|(_, product, _)| *product)
+        .collect();
+    if products.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    products.sort_unstable();
+    products.dedup();
+    let receipts = odoo.search_read(
+        "stock.move",
+        domain([
+            leaf("product_id", "in", products),
+            leaf("location_id.usage", "=", "supplier"),
+            leaf(
+                "state",
+                "not in",
+                Value::array(["draft", "done", "cancel"].map(Value::from)),
+            ),
+        ]),
+        &["product_id", "date"],
+        vec![("order", Value::from("id asc"))],
+    )?;
+    let mut first_receipt: BTreeMap<i64, String> = BTreeMap::new();
+    for receipt in &receipts {
+        let Some((product, _)) = receipt.get("product_id").and_then(Value::as_many2one) else {
+            continue;
+        };
+        let Some(date) = receipt
+            .get("date")
+            .and_then(Value::as_str)
+            .and_then(odoo_date)
+        else {
+            continue;
+        };
+        let earliest = first_receipt.entry(product).or_insert_with(|| date.clone());
+        if date < *earliest {
+            *earliest = date;
+        }
+    }
+    let mut expected: BTreeMap<i64, Option<String>> = BTreeMap::new();
+    for (picking, product, moved) in moves {
+        if *moved {
+            continue;
+        }
+        let date = first_receipt.get(product).cloned();
+        let entry = expected.entry(*picking).or_insert_with(|| date.clone());
+        *entry = match (entry.take(), date) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    Ok(expected
+        .into_iter()
+        .filter_map(|(picking, date)| Some((picking, date?)))
+        .collect())
 }
 
 fn is_done(picking: &Value) -> bool {
@@ -191,7 +297,7 @@ fn is_done(picking: &Value) -> bool {
 /// | `sale`, `done` | none | accepted |
 /// | | all `done` | shipped |
 /// | | some `done` | partly shipped (the done ones, with the SKUs they moved) |
-/// | | none `done`, all `confirmed` (waiting for stock) | backordered, with the earliest scheduled date |
+/// | | none `done`, all `confirmed` (waiting for stock) | backordered, with the date the last awaited receipt is expected (none when some product has no receipt coming) |
 /// | | none `done`, others | processing |
 /// | anything else | | processing, with a message naming the state |
 fn status_update(
@@ -199,6 +305,7 @@ fn status_update(
     order: &Value,
     deliveries: &[&Value],
     skus: &BTreeMap<i64, Vec<String>>,
+    expected: &BTreeMap<i64, String>,
 ) -> StatusUpdate {
     let name = order
         .get("name")
@@ -237,13 +344,17 @@ fn status_update(
                     OrderState::PartlyShipped(shipments)
                 }
             } else if deliveries.iter().all(|p| picking_state(p) == "confirmed") {
-                OrderState::Backordered(
-                    deliveries
-                        .iter()
-                        .filter_map(|p| p.get("scheduled_date").and_then(Value::as_str))
-                        .filter_map(odoo_date)
-                        .min(),
-                )
+                // A waiting delivery's scheduled date is not when stock
+                // comes (Odoo plans it for today): the receipts say.
+                let dates: Option<Vec<&String>> = deliveries
+                    .iter()
+                    .map(|p| {
+                        p.get("id")
+                            .and_then(Value::as_i64)
+                            .and_then(|id| expected.get(&id))
+                    })
+                    .collect();
+                OrderState::Backordered(dates.and_then(|d| d.into_iter().max().cloned()))
             } else {
                 OrderState::Processing
             }
@@ -350,7 +461,7 @@ mod tests {
     fn states_follow_the_table() {
         let state = |o: &Value, ps: &[Value]| {
             let refs: Vec<&Value> = ps.iter().collect();
-            status_update("42", o, &refs, &BTreeMap::new()).state
+            status_update("42", o, &refs, &BTreeMap::new(), &BTreeMap::new()).state
         };
         assert_eq!(state(&order("draft"), &[]), OrderState::Accepted);
         assert_eq!(state(&order("sale"), &[]), OrderState::Accepted);
@@ -359,9 +470,23 @@ mod tests {
             state(&order("sale"), &[picking("assigned", None)]),
             OrderState::Processing
         );
+        // Waiting for stock: the scheduled date is not when it comes.
         assert_eq!(
             state(&order("sale"), &[picking("confirmed", None)]),
-            OrderState::Backordered(Some("2026-02-01".into()))
+            OrderState::Backordered(None)
+        );
+        let waiting = picking("confirmed", None);
+        let expected = BTreeMap::from([(7, "2026-03-02".to_owned())]);
+        assert_eq!(
+            status_update(
+                "42",
+                &order("sale"),
+                &[&waiting],
+                &BTreeMap::new(),
+                &expected
+            )
+            .state,
+            OrderState::Backordered(Some("2026-03-02".into()))
         );
         let shipped = state(&order("sale"), &[picking("done", Some("6A123, 6A124"))]);
         match shipped {
@@ -381,11 +506,25 @@ mod tests {
         let done = picking("done", Some("JD1"));
         let waiting = picking("assigned", None);
         let skus = BTreeMap::from([(7, vec!["SKU-2".to_owned()])]);
-        match status_update("42", &order("sale"), &[&done, &waiting], &skus).state {
+        match status_update(
+            "42",
+            &order("sale"),
+            &[&done, &waiting],
+            &skus,
+            &BTreeMap::new(),
+        )
+        .state
+        {
             OrderState::PartlyShipped(parcels) => assert_eq!(parcels[0].skus, ["SKU-2"]),
             other => panic!("{other:?}"),
         }
-        let odd = status_update("42", &order("weird"), &[], &BTreeMap::new());
+        let odd = status_update(
+            "42",
+            &order("weird"),
+            &[],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
         assert_eq!(odd.state, OrderState::Processing);
         assert!(odd.message.unwrap().contains("weird"));
     }
@@ -393,9 +532,21 @@ mod tests {
     #[test]
     fn a_shipment_is_dated_when_its_delivery_was_done() {
         let p = picking("done", Some("6A1"));
-        let update = status_update("42", &order("sale"), &[&p], &BTreeMap::new());
+        let update = status_update(
+            "42",
+            &order("sale"),
+            &[&p],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
         assert_eq!(update.changed_at.as_deref(), Some("2026-01-12T09:30:00Z"));
-        let update = status_update("42", &order("sale"), &[], &BTreeMap::new());
+        let update = status_update(
+            "42",
+            &order("sale"),
+            &[],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
         assert_eq!(update.changed_at.as_deref(), Some("2026-01-10T08:00:00Z"));
     }
 }

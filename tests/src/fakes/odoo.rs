@@ -61,6 +61,10 @@ pub const LOGIN: &str = "connector@shop.example";
 pub const UID: i64 = 2;
 /// The customer location: deliveries go there.
 pub const CUSTOMERS_LOCATION: i64 = 5;
+/// The vendor location: receipts come from there.
+pub const VENDORS_LOCATION: i64 = 4;
+/// The warehouse's stock.
+pub const STOCK_LOCATION: i64 = 8;
 
 /// Which Odoo the fake plays: its major version and whether the Delivery
 /// app is installed.
@@ -265,7 +269,16 @@ fn fields_of(model: &str) -> Option<&'static [&'static str]> {
             "scheduled_date",
             "location_dest_id",
         ],
-        "stock.move" => &["id", "picking_id", "product_id", "product_uom_qty", "state"],
+        "stock.move" => &[
+            "id",
+            "picking_id",
+            "product_id",
+            "product_uom_qty",
+            "state",
+            "location_id",
+            "location_dest_id",
+            "date",
+        ],
         "stock.location" => &["id", "name", "usage"],
         "delivery.carrier" => &["id", "name"],
         _ => return None,
@@ -302,7 +315,7 @@ fn comodel(model: &str, field: &str) -> Option<&'static str> {
         (_, "order_id" | "sale_id") => "sale.order",
         (_, "picking_id") => "stock.picking",
         (_, "carrier_id") => "delivery.carrier",
-        (_, "location_dest_id") => "stock.location",
+        (_, "location_dest_id" | "location_id") => "stock.location",
         ("sale.order", "pricelist_id") => "product.pricelist",
         ("sale.order", "company_id") => "res.company",
         _ => return None,
@@ -464,6 +477,35 @@ impl FakeOdoo {
         }
     }
 
+    /// Adds a receipt of `quantity` of this product from a vendor, expected
+    /// at `date` (`2026-03-02 10:00:00`): a purchase order's incoming move,
+    /// `assigned` until validated. A `stock.move`'s `date` is its
+    /// scheduled date until it is done (addons/stock/models/stock_move.py,
+    /// 17.0 / 18.0, field `date`).
+    pub fn add_receipt(&self, sku: &str, quantity: f64, date: &str) {
+        let mut inner = self.lock();
+        let Some(product) = inner
+            .table("product.product")
+            .iter()
+            .find(|(_, p)| at(p, "default_code") == sku)
+            .map(|(id, _)| *id)
+        else {
+            return;
+        };
+        let picking = inner.insert(
+            "stock.picking",
+            json!({"state": "assigned", "location_dest_id": STOCK_LOCATION, "scheduled_date": date}),
+        );
+        inner.insert(
+            "stock.move",
+            json!({
+                "picking_id": picking, "product_id": product, "product_uom_qty": quantity,
+                "state": "assigned", "location_id": VENDORS_LOCATION,
+                "location_dest_id": STOCK_LOCATION, "date": date,
+            }),
+        );
+    }
+
     /// Adds a partner (`name`, `email`…). Returns its id.
     pub fn add_partner(&self, fields: Value) -> i64 {
         let mut inner = self.lock();
@@ -613,8 +655,13 @@ fn seed(inner: &mut Inner) {
     );
     inner.insert_at(
         "stock.location",
-        8,
+        STOCK_LOCATION,
         json!({"name": "WH/Stock", "usage": "internal"}),
+    );
+    inner.insert_at(
+        "stock.location",
+        VENDORS_LOCATION,
+        json!({"name": "Partners/Vendors", "usage": "supplier"}),
     );
     if inner.edition.delivery {
         inner.insert_at("delivery.carrier", 1, json!({"name": "Colissimo"}));
@@ -1175,7 +1222,11 @@ impl Inner {
         for (product, quantity, state) in moves {
             self.insert(
                 "stock.move",
-                json!({"picking_id": picking, "product_id": product, "product_uom_qty": quantity, "state": state}),
+                json!({
+                    "picking_id": picking, "product_id": product, "product_uom_qty": quantity,
+                    "state": state, "location_id": STOCK_LOCATION,
+                    "location_dest_id": CUSTOMERS_LOCATION, "date": "2026-01-15 08:00:00",
+                }),
             );
         }
     }
