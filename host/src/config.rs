@@ -151,6 +151,10 @@ pub struct ServerConfig {
     /// Longest retry delay.
     #[serde(with = "humantime_serde")]
     pub retry_max: Duration,
+    /// Longest wait a supplier's `Retry-After` is honoured for: a supplier
+    /// asking for more is asked again after this.
+    #[serde(with = "humantime_serde")]
+    pub retry_after_max: Duration,
     /// Largest plugin component accepted by `POST /v1/plugins`, in bytes.
     pub max_plugin_bytes: usize,
     /// Plugin jobs run at once by the API: uploads (compile and
@@ -177,6 +181,7 @@ impl Default for ServerConfig {
             webhook_attempts: 12,
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
+            retry_after_max: Duration::from_secs(3600),
             max_plugin_bytes: crate::plugins::MAX_COMPONENT_BYTES,
             plugin_jobs: std::thread::available_parallelism()
                 .map_or(1, |n| n.get() / 2)

@@ -331,6 +331,7 @@ impl Workers {
             )),
             ..Transition::default()
         };
+        let gave_up_after = i64::from(self.config.dispatch_attempts);
         let change = match outcome {
             Ok(Ok(())) => cancelled(json!({ "supplier_reference": reference })),
             Ok(Err(OrderError::Rejected(why))) => {
@@ -346,6 +347,16 @@ impl Workers {
             Ok(Err(OrderError::Configuration(message))) => {
                 refused(format!("binding configuration: {message}"))
             }
+            // A cancellation is retried as a dispatch is, and given up
+            // after as many attempts.
+            Ok(Err(OrderError::Transient(t))) if job.attempts >= gave_up_after => refused(format!(
+                "gave up after {} attempts: {}",
+                job.attempts, t.message
+            )),
+            Err(e) if job.attempts >= gave_up_after => refused(format!(
+                "gave up after {} attempts: plugin: {e}",
+                job.attempts
+            )),
             Ok(Err(OrderError::Transient(t))) => {
                 let delay = self.backoff(
                     job.attempts,

@@ -181,7 +181,8 @@ impl Workers {
 
     /// When to try again after `attempts` failures: exponential from
     /// `retry_base`, capped at `retry_max`, with full jitter on the upper
-    /// half, and never before what the supplier asked for.
+    /// half, and never before what the supplier asked for, up to
+    /// `retry_after_max` (a `Retry-After` of 2³² seconds is 136 years).
     fn backoff(&self, attempts: i64, retry_after: Option<Duration>) -> Duration {
         let exponent = u32::try_from(attempts.saturating_sub(1))
             .unwrap_or(u32::MAX)
@@ -192,7 +193,11 @@ impl Workers {
             .saturating_mul(1u32 << exponent)
             .min(self.config.retry_max);
         let jittered = ceiling.mul_f64(rand::rng().random_range(0.5..=1.0));
-        jittered.max(retry_after.unwrap_or_default())
+        jittered.max(
+            retry_after
+                .unwrap_or_default()
+                .min(self.config.retry_after_max),
+        )
     }
 
     fn webhook_enabled(&self, shop: &str) -> bool {

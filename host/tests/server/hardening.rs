@@ -104,3 +104,40 @@ feed_url = "{}"
     let leaked = shop.send("GET", "/v1/shops/demo/catalog/products/SECRET-1", b"");
     assert_eq!(leaked.status, 404, "{:?}", leaked.body);
 }
+
+/// F20: a supplier's `Retry-After` (BigBuy's `X-Ratelimit-Reset`) of
+/// 4294967295 seconds parked the dispatch for 136 years. It is honoured up
+/// to `server.retry_after_max` (an hour by default; a second here).
+#[test]
+fn a_supplier_cannot_park_an_order_for_a_century() {
+    use shopbridge_tests::fakes::wholesaler::{FakeWholesaler, Outage};
+    let database = Database::new(Db::Sqlite);
+    let supplier = FakeWholesaler::start(SUPPLIER_KEY);
+    supplier.fail_next([Outage::RateLimited {
+        reset_seconds: u32::MAX,
+    }]);
+    let mut config = ConfigSpec::new(&database, &supplier);
+    config.extra_server = "retry_after_max = \"1s\"";
+    let server = Server::start(&config);
+    let shop = server.shop();
+    assert_eq!(
+        shop.post_order(&order_json("PS-9001", &["BB-7"])).status,
+        202
+    );
+    let state = wait_for(
+        "the order to get through",
+        std::time::Duration::from_secs(30),
+        || {
+            let order = shop.order("PS-9001");
+            let state = order.body["supplier_orders"][0]["state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            ["submitted", "accepted", "processing"]
+                .contains(&state.as_str())
+                .then_some(state)
+        },
+    );
+    assert!(!state.is_empty());
+    assert_eq!(supplier.create_attempts(), 2, "one 429, then the order");
+}
