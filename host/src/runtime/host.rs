@@ -11,13 +11,8 @@ use super::Sandbox;
 use super::bindings::shopbridge::connector::{http, log, settings, types};
 use super::http::{HttpCapability, HttpClients};
 use super::limits::MemoryLimiter;
+use super::logcap::{self, CallBudget};
 use super::stdio::LogStream;
-
-/// Log records a plugin may write in one call before the rest are dropped:
-/// enough for detailed debugging, not enough to flood the host's log.
-const MAX_LOG_RECORDS_PER_CALL: u32 = 1_000;
-/// Longest log message kept; the rest is cut.
-const MAX_LOG_MESSAGE_BYTES: usize = 4 << 10;
 
 pub(crate) struct HostState {
     pub(crate) plugin: Arc<str>,
@@ -27,7 +22,8 @@ pub(crate) struct HostState {
     pub(crate) call_budget: std::time::Duration,
     pub(crate) http: HttpCapability,
     settings: Arc<super::Settings>,
-    log_records: u32,
+    /// What the current call may still write to the log.
+    log_budget: CallBudget,
     /// Built on the guest's first WASI call: most calls (metadata, a feed
     /// chunk, an order) never make one, and building it seeds two RNGs.
     wasi: Option<WasiCtx>,
@@ -48,7 +44,7 @@ impl HostState {
             ),
             settings: sandbox.settings,
             plugin: sandbox.plugin,
-            log_records: 0,
+            log_budget: CallBudget::default(),
             wasi: None,
             table: ResourceTable::new(),
         }
@@ -58,7 +54,7 @@ impl HostState {
     pub(crate) fn begin_call(&mut self, budget: std::time::Duration) {
         self.call_deadline = Instant::now() + budget;
         self.call_budget = budget;
-        self.log_records = 0;
+        self.log_budget = CallBudget::default();
         self.http.reset_budget();
     }
 }
@@ -113,27 +109,15 @@ impl log::Host for HostState {
         message: String,
         fields: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
-        self.log_records += 1;
-        if self.log_records > MAX_LOG_RECORDS_PER_CALL {
-            if self.log_records == MAX_LOG_RECORDS_PER_CALL + 1 {
-                tracing::warn!(plugin = %self.plugin, "plugin log limit reached; dropping its records for the rest of the call");
-            }
+        // Bounded before anything is formatted: the message, each field and
+        // all of them are cut, then the call's and the second's budgets
+        // decide (see `logcap`).
+        let message = logcap::cut(&message, logcap::MAX_MESSAGE_BYTES);
+        let fields = logcap::fields_text(&fields);
+        let plugin = &*self.plugin;
+        if !self.log_budget.admit(plugin, message.len() + fields.len()) {
             return Ok(());
         }
-        let mut message = message;
-        if message.len() > MAX_LOG_MESSAGE_BYTES {
-            let mut cut = MAX_LOG_MESSAGE_BYTES;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
-        let fields = fields
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let plugin = &*self.plugin;
         match level {
             log::Level::Trace => tracing::trace!(target: "plugin", plugin, fields, "{message}"),
             log::Level::Debug => tracing::debug!(target: "plugin", plugin, fields, "{message}"),

@@ -14,11 +14,15 @@
 //! - **memory**: a [`wasmtime::ResourceLimiter`] per store caps linear memory
 //!   and records the guest's peak.
 //! - **output**: the size of what a call returns is checked against a cap.
+//! - **log**: what a plugin writes to the host's log (the `log` import,
+//!   stdout, stderr) is cut per record and budgeted per call and per
+//!   second ([`logcap`]).
 
 mod error;
 mod host;
 pub mod http;
 mod limits;
+mod logcap;
 mod stdio;
 
 use std::sync::Arc;

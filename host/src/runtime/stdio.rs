@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::AsyncWrite;
+
+use super::logcap::CallBudget;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
 /// Bytes of one line kept before it is flushed as is: a plugin printing a
@@ -35,6 +37,7 @@ impl StdoutStream for LogStream {
             plugin: self.plugin.clone(),
             stream: self.stream,
             line: Vec::new(),
+            budget: CallBudget::default(),
         })
     }
 }
@@ -43,6 +46,8 @@ struct LineWriter {
     plugin: Arc<str>,
     stream: &'static str,
     line: Vec<u8>,
+    /// Lines are log records: bounded like the `log` import's.
+    budget: CallBudget,
 }
 
 impl LineWriter {
@@ -50,8 +55,10 @@ impl LineWriter {
         if self.line.is_empty() {
             return;
         }
-        let text = String::from_utf8_lossy(&self.line);
-        tracing::info!(target: "plugin", plugin = %self.plugin, stream = self.stream, "{}", text.trim_end());
+        if self.budget.admit(&self.plugin, self.line.len()) {
+            let text = String::from_utf8_lossy(&self.line);
+            tracing::info!(target: "plugin", plugin = %self.plugin, stream = self.stream, "{}", text.trim_end());
+        }
         self.line.clear();
     }
 }

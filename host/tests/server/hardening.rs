@@ -141,3 +141,47 @@ fn a_supplier_cannot_park_an_order_for_a_century() {
     assert!(!state.is_empty());
     assert_eq!(supplier.create_attempts(), 2, "one 429, then the order");
 }
+
+/// F3: a plugin flooded the host's log: messages were capped, fields were
+/// not, and ERROR passes the default filter (419 MB from one fixture run).
+/// The hostile plugin writes 1,000 records of a 64 KiB message and 64
+/// fields of 64 KiB at ERROR, and 10,000 lines of 4 KiB on stdout: what
+/// reaches the log is cut and budgeted, and says that it was.
+#[test]
+fn a_plugin_cannot_flood_the_hosts_log() {
+    let feed = std::env::temp_dir().join(format!("shopbridge-flood-{}.xml", std::process::id()));
+    std::fs::write(&feed, b"<x/>").expect("feed");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+        .args([
+            "feed",
+            "parse",
+            "--plugin",
+            components::HOSTILE,
+            "--settings",
+            "mode=logflood",
+        ])
+        .arg(&feed)
+        .env("SHOPBRIDGE_LOG", "info")
+        .output()
+        .expect("running shopbridge");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}",
+        &stderr[..stderr.len().min(4096)]
+    );
+    // Budgets: 64 KiB a call for the import, 64 KiB for stdout, 256 KiB a
+    // second for the plugin; a few lines of the host's own besides.
+    assert!(
+        stderr.len() < 512 << 10,
+        "{} bytes of log: {}",
+        stderr.len(),
+        &stderr[..stderr.len().min(4096)]
+    );
+    assert!(
+        stderr.contains("plugin log limit reached"),
+        "{}",
+        &stderr[..stderr.len().min(4096)]
+    );
+    assert!(stderr.contains("flooded") || out.stdout.windows(7).any(|w| w == b"flooded"));
+}

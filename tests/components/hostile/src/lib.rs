@@ -75,6 +75,24 @@ impl FeedParse for Misbehave {
                 self.hoard.push(vec![1u8; 1 << 20]);
             },
             "trap" => panic!("the hostile plugin panics on purpose"),
+            // A flood of log: records with huge messages and fields at
+            // ERROR, and as many long lines on stdout.
+            "logflood" => {
+                let big = "x".repeat(64 << 10);
+                let fields: Vec<(&str, &str)> = (0..64).map(|_| ("field", big.as_str())).collect();
+                for _ in 0..1_000 {
+                    shopbridge_guest_sdk::log::log(
+                        shopbridge_guest_sdk::log::Level::Error,
+                        &big,
+                        &fields,
+                    );
+                }
+                let line = "y".repeat(4 << 10);
+                for _ in 0..10_000 {
+                    println!("{line}");
+                }
+                Ok(vec![FeedRecord::Product(Product::new("flooded", "ok"))])
+            }
             "print" => {
                 println!("hello on stdout from the plugin");
                 eprintln!("hello on stderr from the plugin");
