@@ -37,10 +37,10 @@
 //! | `api-key` | — | secret; the user's API key (Preferences → Account Security), or password |
 //! | `partner-id` | — | the partner every order is for (Odoo is then a supplier's ERP, see above) |
 //! | `company-id` | — | the company orders are placed in, on a multi-company database (`company_id`, and `allowed_company_ids` in every call's context) |
-//! | `pricelist-id` | — | the sale orders' pricelist (else the customer's) |
-//! | `line-prices` | `order` | `order`: a line's `price_unit` is what the customer paid for one unit (VAT included: Odoo reads it so when the product's taxes are price-included); `pricelist`: no `price_unit`, Odoo prices the line from the pricelist |
+//! | `pricelist-id` | — | the sale orders' pricelist; with `line-prices` = `order` it must be in the orders' currency (else the first pricelist in that currency, else the company's currency must be it) |
+//! | `line-prices` | `order` | `order`: a line's `price_unit` is what the customer paid for one unit, VAT included, with price-included taxes, so that the sale order totals exactly what was paid (see `submit-order`); `pricelist`: no `price_unit`, Odoo prices the line from the pricelist |
 //! | `confirm-orders` | `true` | confirm each sale order (`action_confirm`); `false` leaves quotations for a person to confirm |
-//! | `currency` | `EUR` | the currency of Odoo's prices when a product does not name one; with `line-prices` = `order`, orders in another currency are refused (`configuration`) |
+//! | `currency` | `EUR` | the currency of Odoo's prices when a product does not name one (the catalog) |
 //! | `page-size` | `500` | products per catalog page, 1 to 2,000 (500 products are about 750 KB of XML-RPC) |
 //! | `stock-field` | `qty_available` | the stock quantity: `qty_available` (on hand), `free_qty` (on hand, not reserved) or `virtual_available` (forecast) |
 //!
@@ -78,6 +78,28 @@
 //!    `search_read [("code", "in", codes)]`: an unknown country is
 //!    `…country-code` `invalid`. All issues come back at once as
 //!    `needs-attention`, and nothing is written.
+//!
+//!    With `line-prices` = `order` (lines priced at what was paid, all in
+//!    one currency), two more checks, both before anything is written.
+//!    **Currency**: Odoo's sale order is in its pricelist's currency,
+//!    else its company's. The `pricelist-id` setting (`product.pricelist`
+//!    `search_read [("id", "=", id)]`) must be in the order's currency;
+//!    without it, the first `product.pricelist` with
+//!    `("currency_id.name", "=", currency)` is the order's pricelist, and
+//!    with none the company (`res.company` `search_read`) must be in that
+//!    currency. Else `configuration`, naming both currencies.
+//!    **VAT**: `price_unit` is the unit price paid, VAT included. With
+//!    price-included taxes Odoo keeps `price_unit × quantity` as the
+//!    line's total; with price-excluded ones it would add VAT again (and
+//!    a net price, stored with two decimals, would not come back to the
+//!    cent). So the products' `taxes_id` are read (`account.tax`
+//!    `search_read`); a line whose product has price-excluded percent
+//!    taxes gets, as its `tax_id` (`(6, 0, ids)`; `tax_ids` where Odoo
+//!    names it so, by `fields_get`), the price-included sales tax of the
+//!    same rate for each, found by one more `account.tax` `search_read
+//!    [("type_tax_use", "=", "sale"), ("amount_type", "=", "percent"),
+//!    ("amount", "in", rates)]`. No such tax, a non-percentage excluded
+//!    tax or a user who may not read taxes is `configuration`.
 //! 3. When the order names a shipping method: `sale.order` `fields_get
 //!    ["carrier_id"]` says whether the Delivery app is installed; if so,
 //!    `delivery.carrier` `search_read [("name", "=ilike", method)]`.
@@ -93,7 +115,8 @@
 //! 5. `sale.order` `create` with `partner_id`, `partner_invoice_id`
 //!    (the customer), `partner_shipping_id` (the delivery contact),
 //!    `client_order_ref` (the idempotency key), `origin` (the shop's order
-//!    reference), `pricelist_id` and `company_id` from the settings,
+//!    reference), `pricelist_id` (as above, else the setting) and
+//!    `company_id` from the settings,
 //!    `carrier_id` when `delivery.carrier` has a method named like the
 //!    order's shipping method (case aside; else Odoo chooses), and
 //!    `order_line` as `(0, 0, {product_id, product_uom_qty, price_unit})`

@@ -75,13 +75,25 @@ pub(crate) fn submit_order(order: &Order) -> Result<Submission, OrderError> {
         .lines
         .iter()
         .zip(&prepared.products)
-        .map(|(line, product)| {
+        .enumerate()
+        .map(|(i, (line, product))| {
             let mut vals = vec![
                 ("product_id", Value::Int(*product)),
                 ("product_uom_qty", Value::Double(f64::from(line.quantity))),
             ];
-            if config.line_prices == LinePrices::Order {
+            if let Some(pricing) = &prepared.pricing {
+                // What the customer paid for one unit, VAT included.
                 vals.push(("price_unit", Value::Double(price_to_f64(&line.unit_price))));
+                if let Some(Some(taxes)) = pricing.line_taxes.get(i) {
+                    vals.push((
+                        pricing.tax_field,
+                        Value::array([Value::array([
+                            Value::Int(6),
+                            Value::Int(0),
+                            Value::from(taxes.clone()),
+                        ])]),
+                    ));
+                }
             }
             Value::array([Value::Int(0), Value::Int(0), Value::structure(vals)])
         })
@@ -94,7 +106,11 @@ pub(crate) fn submit_order(order: &Order) -> Result<Submission, OrderError> {
         ("origin", Value::from(order.reference.trim())),
         ("order_line", Value::Array(lines)),
     ];
-    if let Some(pricelist) = config.pricelist_id {
+    let pricelist = match &prepared.pricing {
+        Some(pricing) => pricing.pricelist,
+        None => config.pricelist_id,
+    };
+    if let Some(pricelist) = pricelist {
         vals.push(("pricelist_id", Value::Int(pricelist)));
     }
     if let Some(company) = config.company_id {
@@ -263,20 +279,26 @@ fn check_fields(order: &Order, config: &Config) -> Result<(), OrderError> {
             "the order has no idempotency key",
         ));
     }
+    if config.line_prices == LinePrices::Order
+        && let Some(first) = order.lines.first()
+    {
+        for (i, line) in order.lines.iter().enumerate() {
+            if !line
+                .unit_price
+                .currency
+                .trim()
+                .eq_ignore_ascii_case(first.unit_price.currency.trim())
+            {
+                issues.push(FieldIssue::new(
+                    format!("lines[{i}].unit-price"),
+                    "invalid",
+                    "the order's lines are priced in several currencies",
+                ));
+            }
+        }
+    }
     if !issues.is_empty() {
         return Err(OrderError::NeedsAttention(issues));
-    }
-    if config.line_prices == LinePrices::Order
-        && let Some(line) = order
-            .lines
-            .iter()
-            .find(|l| !l.unit_price.currency.eq_ignore_ascii_case(&config.currency))
-    {
-        return Err(OrderError::Configuration(format!(
-            "the order is priced in {} but this binding's Odoo prices are in {} \
-             (settings 'currency' and 'pricelist-id', or 'line-prices' = pricelist)",
-            line.unit_price.currency, config.currency
-        )));
     }
     Ok(())
 }
@@ -318,6 +340,23 @@ fn address_issues(address: &Address, prefix: &str, issues: &mut Vec<FieldIssue>)
 struct Prepared {
     products: Vec<i64>,
     countries: BTreeMap<String, i64>,
+    /// With `line-prices` = `order`: how the sale order comes to total
+    /// what the customer paid.
+    pricing: Option<Pricing>,
+}
+
+/// A sale order priced at what the customer paid: in the order's
+/// currency, each line at its VAT-inclusive price with price-included
+/// taxes.
+struct Pricing {
+    /// The pricelist in the order's currency; `None`: the company's
+    /// currency is the order's, and no pricelist is needed.
+    pricelist: Option<i64>,
+    /// The taxes each line takes instead of its product's, when some of
+    /// those exclude VAT: their price-included twins.
+    line_taxes: Vec<Option<Vec<i64>>>,
+    /// The lines' taxes field: `tax_id` (Odoo ≤ 18) or `tax_ids`.
+    tax_field: &'static str,
 }
 
 impl Prepared {
@@ -340,11 +379,12 @@ fn prepare(odoo: &mut Odoo, order: &Order) -> Result<Prepared, OrderError> {
         .search_read(
             "product.product",
             domain([leaf("default_code", "in", skus.clone())]),
-            &["default_code", "sale_ok"],
+            &["default_code", "sale_ok", "taxes_id"],
             vec![("order", Value::from("id asc"))],
         )
         .map_err(OdooError::into_order_error)?;
     let mut products = Vec::with_capacity(order.lines.len());
+    let mut product_taxes: Vec<Vec<i64>> = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
         let sku = line.sku.trim();
         let matches: Vec<&Value> = found
@@ -377,6 +417,15 @@ fn prepare(odoo: &mut Odoo, order: &Order) -> Result<Prepared, OrderError> {
             Some(id) => products.push(id),
             None => return Err(missing_id("product.product.search_read")),
         }
+        product_taxes.push(
+            product
+                .get("taxes_id")
+                .and_then(Value::as_array)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Value::as_i64)
+                .collect(),
+        );
     }
 
     let mut addresses = vec![("shipping-address", &order.shipping_address)];
@@ -416,14 +465,241 @@ fn prepare(odoo: &mut Odoo, order: &Order) -> Result<Prepared, OrderError> {
         }
     }
 
-    if issues.is_empty() {
-        Ok(Prepared {
-            products,
-            countries,
-        })
-    } else {
-        Err(OrderError::NeedsAttention(issues))
+    if !issues.is_empty() {
+        return Err(OrderError::NeedsAttention(issues));
     }
+    let pricing = match (odoo.config().line_prices, order.lines.first()) {
+        (LinePrices::Order, Some(first)) => {
+            let currency = first.unit_price.currency.trim().to_ascii_uppercase();
+            let pricelist = pricelist_in(odoo, &currency)?;
+            let (line_taxes, tax_field) = price_included_taxes(odoo, &product_taxes)?;
+            Some(Pricing {
+                pricelist,
+                line_taxes,
+                tax_field,
+            })
+        }
+        _ => None,
+    };
+    Ok(Prepared {
+        products,
+        countries,
+        pricing,
+    })
+}
+
+/// The pricelist that puts the sale order in the order's currency (Odoo's
+/// sale order is in its pricelist's currency, else its company's): the
+/// `pricelist-id` setting when it is in that currency, else the first
+/// pricelist in it, else none when the company's currency is the order's.
+/// Anything else would mix currencies: `configuration`, naming both.
+fn pricelist_in(odoo: &mut Odoo, currency: &str) -> Result<Option<i64>, OrderError> {
+    let config = odoo.config().clone();
+    let name_of = |record: &Value| {
+        record
+            .get("currency_id")
+            .and_then(Value::as_many2one)
+            .map(|(_, name)| name.trim().to_ascii_uppercase())
+            .unwrap_or_default()
+    };
+    if let Some(pricelist) = config.pricelist_id {
+        let found = odoo
+            .search_read(
+                "product.pricelist",
+                domain([leaf("id", "=", pricelist)]),
+                &["currency_id"],
+                Vec::new(),
+            )
+            .map_err(OdooError::into_order_error)?;
+        let Some(record) = found.first() else {
+            return Err(OrderError::Configuration(format!(
+                "setting 'pricelist-id': Odoo has no pricelist {pricelist}"
+            )));
+        };
+        let theirs = name_of(record);
+        if theirs != currency {
+            return Err(OrderError::Configuration(format!(
+                "the order is in {currency} but the Odoo pricelist {pricelist} \
+                 ('pricelist-id') is in {theirs}"
+            )));
+        }
+        return Ok(Some(pricelist));
+    }
+    let mut terms = vec![leaf("currency_id.name", "=", currency)];
+    if let Some(company) = config.company_id {
+        terms.push(leaf(
+            "company_id",
+            "in",
+            Value::array([Value::Int(company), Value::Bool(false)]),
+        ));
+    }
+    let found = odoo
+        .search_read(
+            "product.pricelist",
+            domain(terms),
+            &["currency_id"],
+            vec![("limit", Value::Int(1)), ("order", Value::from("id asc"))],
+        )
+        .map_err(OdooError::into_order_error)?;
+    if let Some(id) = found
+        .first()
+        .and_then(|p| p.get("id"))
+        .and_then(Value::as_i64)
+    {
+        return Ok(Some(id));
+    }
+    let companies = odoo
+        .search_read(
+            "res.company",
+            domain(config.company_id.map(|c| leaf("id", "=", c))),
+            &["currency_id"],
+            vec![("limit", Value::Int(1)), ("order", Value::from("id asc"))],
+        )
+        .map_err(OdooError::into_order_error)?;
+    let theirs = companies.first().map(name_of).unwrap_or_default();
+    if theirs == currency {
+        return Ok(None);
+    }
+    Err(OrderError::Configuration(format!(
+        "the order is in {currency} but the Odoo company's currency is {theirs} and no \
+         pricelist is in {currency}: add a pricelist in {currency} (or set 'pricelist-id')"
+    )))
+}
+
+/// Each line's replacement taxes (`None`: its product's), and the lines'
+/// taxes field.
+type LineTaxes = (Vec<Option<Vec<i64>>>, &'static str);
+
+/// A tax as pricing needs it.
+struct SaleTax {
+    id: i64,
+    name: String,
+    percent: Option<f64>,
+    included: bool,
+}
+
+impl SaleTax {
+    fn from_record(record: &Value) -> Option<SaleTax> {
+        Some(SaleTax {
+            id: record.get("id")?.as_i64()?,
+            name: record
+                .get("name")
+                .and_then(Value::as_text)
+                .unwrap_or("?")
+                .to_owned(),
+            percent: (record.get("amount_type").and_then(Value::as_str) == Some("percent"))
+                .then(|| record.get("amount").and_then(Value::as_f64))
+                .flatten(),
+            included: record.get("price_include").and_then(Value::as_bool) == Some(true),
+        })
+    }
+}
+
+/// Each line's taxes so that Odoo's total is what the customer paid. A
+/// line's `price_unit` is the VAT-inclusive unit price paid: with
+/// price-included taxes Odoo keeps `price_unit × quantity` as the line's
+/// total and takes the tax out of it (addons/account/models/account_tax.py);
+/// with price-excluded ones it would add the tax again, and a net
+/// `price_unit` (two decimals) would not come back to the cent. So a
+/// product whose taxes exclude VAT gets, on its line, the price-included
+/// sales tax of the same rate for each (its "twin"); none existing is a
+/// `configuration` error naming the tax. Products whose taxes are all
+/// price-included, or that have none, keep theirs.
+fn price_included_taxes(
+    odoo: &mut Odoo,
+    product_taxes: &[Vec<i64>],
+) -> Result<LineTaxes, OrderError> {
+    let mut ids: Vec<i64> = product_taxes.iter().flatten().copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let none = vec![None; product_taxes.len()];
+    if ids.is_empty() {
+        return Ok((none, "tax_id"));
+    }
+    let fields = ["name", "amount", "amount_type", "price_include"];
+    let read = |odoo: &mut Odoo, terms: Vec<Value>| -> Result<Vec<SaleTax>, OrderError> {
+        match odoo.search_read(
+            "account.tax",
+            domain(terms),
+            &fields,
+            vec![("order", Value::from("id asc"))],
+        ) {
+            Ok(found) => Ok(found.iter().filter_map(SaleTax::from_record).collect()),
+            Err(e) if e.is_fault(FaultKind::AccessError) => Err(OrderError::Configuration(
+                "the Odoo user may not read taxes, so the sale order cannot be made to total \
+                 what the customer paid: grant it read access to taxes"
+                    .to_owned(),
+            )),
+            Err(e) => Err(e.into_order_error()),
+        }
+    };
+    let taxes = read(odoo, vec![leaf("id", "in", ids)])?;
+    let excluded: Vec<&SaleTax> = taxes.iter().filter(|t| !t.included).collect();
+    if excluded.is_empty() {
+        return Ok((none, "tax_id"));
+    }
+    if let Some(odd) = excluded.iter().find(|t| t.percent.is_none()) {
+        return Err(OrderError::Configuration(format!(
+            "the Odoo tax '{}' is not a percentage and excludes VAT: the sale order could not \
+             total what the customer paid",
+            odd.name
+        )));
+    }
+    let rates: Vec<Value> = excluded
+        .iter()
+        .filter_map(|t| t.percent)
+        .map(Value::Double)
+        .collect();
+    let candidates = read(
+        odoo,
+        vec![
+            leaf("type_tax_use", "=", "sale"),
+            leaf("amount_type", "=", "percent"),
+            leaf("amount", "in", Value::Array(rates)),
+        ],
+    )?;
+    let twin = |tax: &SaleTax| {
+        candidates
+            .iter()
+            .find(|c| c.included && c.percent == tax.percent)
+            .map(|c| c.id)
+    };
+    let mut lines = Vec::with_capacity(product_taxes.len());
+    for line_taxes in product_taxes {
+        let mine: Vec<&SaleTax> = line_taxes
+            .iter()
+            .filter_map(|id| taxes.iter().find(|t| t.id == *id))
+            .collect();
+        if mine.iter().all(|t| t.included) {
+            lines.push(None);
+            continue;
+        }
+        let mut replaced = Vec::with_capacity(mine.len());
+        for tax in mine {
+            if tax.included {
+                replaced.push(tax.id);
+                continue;
+            }
+            let Some(id) = twin(tax) else {
+                return Err(OrderError::Configuration(format!(
+                    "the Odoo tax '{}' ({}%) excludes VAT and Odoo has no sales tax of that rate \
+                     included in prices: create one, so that sale orders total what the \
+                     customer paid",
+                    tax.name,
+                    tax.percent.unwrap_or_default()
+                )));
+            };
+            replaced.push(id);
+        }
+        lines.push(Some(replaced));
+    }
+    let field = odoo
+        .existing_fields("sale.order.line", &["tax_id", "tax_ids"])
+        .map_err(OdooError::into_order_error)?
+        .first()
+        .copied()
+        .unwrap_or("tax_id");
+    Ok((lines, field))
 }
 
 /// The partner the sale order is for: the `partner-id` setting, else the

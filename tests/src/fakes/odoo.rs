@@ -142,6 +142,12 @@ pub struct SaleOrder {
     pub lines: Vec<SaleOrderLine>,
     /// The chatter's messages.
     pub messages: Vec<String>,
+    /// `currency_id`'s code.
+    pub currency: String,
+    /// `amount_untaxed`, as Odoo computes it.
+    pub amount_untaxed: f64,
+    /// `amount_total`, as Odoo computes it.
+    pub amount_total: f64,
 }
 
 /// A sale order line.
@@ -230,7 +236,16 @@ fn fields_of(model: &str) -> Option<&'static [&'static str]> {
         "product.category" => &["id", "name"],
         "product.attribute" => &["id", "name"],
         "product.template.attribute.value" => &["id", "name", "attribute_id"],
-        "account.tax" => &["id", "name", "amount", "amount_type", "price_include"],
+        "account.tax" => &[
+            "id",
+            "name",
+            "amount",
+            "amount_type",
+            "price_include",
+            "type_tax_use",
+        ],
+        "res.company" => &["id", "name", "currency_id"],
+        "product.pricelist" => &["id", "name", "currency_id", "company_id", "active"],
         "sale.order" => &[
             "id",
             "name",
@@ -244,6 +259,8 @@ fn fields_of(model: &str) -> Option<&'static [&'static str]> {
             "company_id",
             "order_line",
             "amount_untaxed",
+            "amount_tax",
+            "amount_total",
             "currency_id",
             "write_date",
             "carrier_id",
@@ -256,6 +273,10 @@ fn fields_of(model: &str) -> Option<&'static [&'static str]> {
             "product_uom_qty",
             "price_unit",
             "name",
+            "tax_id",
+            "price_subtotal",
+            "price_tax",
+            "price_total",
         ],
         "stock.picking" => &[
             "id",
@@ -317,13 +338,14 @@ fn comodel(model: &str, field: &str) -> Option<&'static str> {
         (_, "carrier_id") => "delivery.carrier",
         (_, "location_dest_id" | "location_id") => "stock.location",
         ("sale.order", "pricelist_id") => "product.pricelist",
-        ("sale.order", "company_id") => "res.company",
+        (_, "company_id") => "res.company",
         _ => return None,
     })
 }
 
 fn model_name(model: &str) -> Option<&'static str> {
-    const MODELS: [&str; 17] = [
+    const MODELS: [&str; 18] = [
+        "res.company",
         "res.partner",
         "res.country",
         "res.country.state",
@@ -506,6 +528,41 @@ impl FakeOdoo {
         );
     }
 
+    /// Sets the company's currency (a fresh Odoo company is in USD), and
+    /// the default pricelist's with it.
+    pub fn set_company_currency(&self, code: &str) {
+        let mut inner = self.lock();
+        let currency = inner.currency(code);
+        if let Some(company) = inner.table_mut("res.company").get_mut(&1) {
+            company.insert("currency_id".into(), json!(currency));
+        }
+        if let Some(pricelist) = inner.table_mut("product.pricelist").get_mut(&1) {
+            pricelist.insert("currency_id".into(), json!(currency));
+        }
+    }
+
+    /// Adds a pricelist in this currency. Returns its id.
+    pub fn add_pricelist(&self, name: &str, currency: &str) -> i64 {
+        let mut inner = self.lock();
+        let currency = inner.currency(currency);
+        inner.insert(
+            "product.pricelist",
+            json!({"name": name, "currency_id": currency, "company_id": 1, "active": true}),
+        )
+    }
+
+    /// Adds a sales tax of `percent`, included in prices or not. Returns
+    /// its id.
+    pub fn add_tax(&self, name: &str, percent: f64, price_include: bool) -> i64 {
+        self.lock().insert(
+            "account.tax",
+            json!({
+                "name": name, "amount": percent, "amount_type": "percent",
+                "price_include": price_include, "type_tax_use": "sale",
+            }),
+        )
+    }
+
     /// Adds a partner (`name`, `email`…). Returns its id.
     pub fn add_partner(&self, fields: Value) -> i64 {
         let mut inner = self.lock();
@@ -538,6 +595,18 @@ impl FakeOdoo {
 }
 
 impl Inner {
+    /// The currency of this code, added if new.
+    fn currency(&mut self, code: &str) -> i64 {
+        match self
+            .table("res.currency")
+            .iter()
+            .find(|(_, c)| at(c, "name") == code)
+        {
+            Some((id, _)) => *id,
+            None => self.insert("res.currency", json!({"name": code})),
+        }
+    }
+
     /// The carrier of this name (created if new); `None` without the
     /// Delivery app, which has no carriers.
     fn carrier(&mut self, name: &str) -> Option<i64> {
@@ -682,9 +751,18 @@ fn seed(inner: &mut Inner) {
     inner.insert_at(
         "account.tax",
         1,
-        json!({"name": "20%", "amount": 20.0, "amount_type": "percent", "price_include": false}),
+        json!({"name": "20%", "amount": 20.0, "amount_type": "percent", "price_include": false, "type_tax_use": "sale"}),
     );
-    inner.insert_at("product.pricelist", 1, json!({"name": "Public Pricelist"}));
+    inner.insert_at(
+        "res.company",
+        1,
+        json!({"name": "My Company", "currency_id": 1}),
+    );
+    inner.insert_at(
+        "product.pricelist",
+        1,
+        json!({"name": "Public Pricelist", "currency_id": 1, "company_id": 1, "active": true}),
+    );
     // The customer location's many partners exist: ids do not start at 1.
     inner.insert_at(
         "res.partner",
@@ -854,6 +932,13 @@ impl Inner {
             carrier_id: at(order, "carrier_id").as_i64(),
             lines,
             messages: self.messages.get(&id).cloned().unwrap_or_default(),
+            currency: at(order, "currency_id")
+                .as_i64()
+                .and_then(|c| self.table("res.currency").get(&c))
+                .map(|c| text(at(c, "name")))
+                .unwrap_or_default(),
+            amount_untaxed: at(order, "amount_untaxed").as_f64().unwrap_or_default(),
+            amount_total: at(order, "amount_total").as_f64().unwrap_or_default(),
         })
     }
 
@@ -1049,6 +1134,34 @@ impl Inner {
                     if !line.contains_key("price_unit") {
                         line.insert("price_unit".into(), at(product, "list_price").clone());
                     }
+                    // `price_unit` has the 'Product Price' precision, 2
+                    // digits (addons/product/data/product_data.xml;
+                    // fields.Float rounds to its digits when stored).
+                    let price = round_to(at(&line, "price_unit").as_f64().unwrap_or_default(), 2);
+                    line.insert("price_unit".into(), json!(price));
+                    // `tax_id` (addons/sale/models/sale_order_line.py,
+                    // 17.0 / 18.0): the product's taxes unless the line
+                    // names its own, as `(6, 0, ids)`.
+                    let taxes = match line.get("tax_id") {
+                        Some(Value::Array(commands)) => commands
+                            .iter()
+                            .filter_map(|c| match c.as_array().map(Vec::as_slice) {
+                                Some([Value::Number(six), _, Value::Array(ids)])
+                                    if six.as_i64() == Some(6) =>
+                                {
+                                    Some(ids.clone())
+                                }
+                                _ => None,
+                            })
+                            .flatten()
+                            .collect(),
+                        _ => at(product, "taxes_id")
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                    };
+                    line.insert("tax_id".into(), Value::Array(taxes));
+                    self.compute_line_amounts(&mut line);
                     line.entry("name")
                         .or_insert_with(|| at(product, "name").clone());
                     lines.push(line);
@@ -1061,19 +1174,35 @@ impl Inner {
                 }
             }
         }
-        let total: f64 = lines
-            .iter()
-            .map(|l| {
-                at(l, "product_uom_qty").as_f64().unwrap_or_default()
-                    * at(l, "price_unit").as_f64().unwrap_or_default()
-            })
-            .sum();
+        // addons/sale/models/sale_order.py `_compute_amounts`: the sums of
+        // the lines' amounts (round per line, the default).
+        let sum = |field: &str| {
+            round_to(
+                lines
+                    .iter()
+                    .map(|l| at(l, field).as_f64().unwrap_or_default())
+                    .sum(),
+                2,
+            )
+        };
+        let (untaxed, tax, total) = (sum("price_subtotal"), sum("price_tax"), sum("price_total"));
+        // addons/sale/models/sale_order.py `_compute_currency_id` (17.0,
+        // 18.0): the pricelist's currency, else the company's.
+        let company_currency = self
+            .table("res.company")
+            .get(&1)
+            .map_or(json!(1), |c| at(c, "currency_id").clone());
+        let currency = record
+            .get("pricelist_id")
+            .and_then(Value::as_i64)
+            .and_then(|p| self.table("product.pricelist").get(&p))
+            .map_or(company_currency, |p| at(p, "currency_id").clone());
         record.insert("state".into(), json!("draft"));
-        record.insert("currency_id".into(), json!(1));
-        record.insert(
-            "amount_untaxed".into(),
-            json!((total * 100.0).round() / 100.0),
-        );
+        record.insert("locked".into(), json!(false));
+        record.insert("currency_id".into(), currency);
+        record.insert("amount_untaxed".into(), json!(untaxed));
+        record.insert("amount_tax".into(), json!(tax));
+        record.insert("amount_total".into(), json!(total));
         record.insert("write_date".into(), json!("2026-01-10 08:00:00"));
         record.entry("partner_invoice_id").or_insert(json!(partner));
         record
@@ -1097,6 +1226,55 @@ impl Inner {
             .to_owned();
         *self.created_by_ref.entry(key).or_default() += 1;
         Ok(id)
+    }
+
+    /// A line's subtotal, taxes and total as Odoo computes them with
+    /// percent taxes, rounding per line (the default
+    /// `tax_calculation_rounding_method`): addons/account/models/account_tax.py
+    /// (17.0 `compute_all`, 18.0 `_get_tax_details`). The base is
+    /// `price_unit × quantity` rounded to the currency; a price-excluded
+    /// tax adds `base × rate` rounded; price-included taxes are inside
+    /// the base: the untaxed amount is `base / (1 + rates)` and the total
+    /// stays the base.
+    fn compute_line_amounts(&self, line: &mut Record) {
+        let quantity = at(line, "product_uom_qty").as_f64().unwrap_or_default();
+        let price = at(line, "price_unit").as_f64().unwrap_or_default();
+        let base = round_to(price * quantity, 2);
+        let taxes: Vec<(f64, bool)> = at(line, "tax_id")
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_i64)
+            .filter_map(|t| self.table("account.tax").get(&t))
+            .map(|t| {
+                (
+                    at(t, "amount").as_f64().unwrap_or_default() / 100.0,
+                    at(t, "price_include") == true,
+                )
+            })
+            .collect();
+        let included: f64 = taxes.iter().filter(|(_, i)| *i).map(|(r, _)| r).sum();
+        let untaxed = if included > 0.0 {
+            round_to(base / (1.0 + included), 2)
+        } else {
+            base
+        };
+        let included_tax = base - untaxed;
+        let excluded_tax: f64 = taxes
+            .iter()
+            .filter(|(_, i)| !*i)
+            .map(|(rate, _)| round_to(untaxed * rate, 2))
+            .sum();
+        line.insert("price_subtotal".into(), json!(untaxed));
+        line.insert(
+            "price_tax".into(),
+            json!(round_to(included_tax + excluded_tax, 2)),
+        );
+        line.insert(
+            "price_total".into(),
+            json!(round_to(untaxed + included_tax + excluded_tax, 2)),
+        );
     }
 
     fn confirm(&mut self, ids: &[i64]) -> Result<Value, Fault> {
@@ -1381,6 +1559,22 @@ impl Inner {
             )),
         }
     }
+}
+
+/// odoo/tools/float_utils.py `float_round` (HALF-UP): the value over the
+/// rounding unit, nudged by one ulp-sized epsilon away from zero, rounded
+/// half away from zero.
+/// (Divided back by 10^digits rather than multiplied by 10^-digits, so
+/// that 3100 cents is 31.0 exactly: the nearest double, as Odoo's
+/// `float_repr` writes it.)
+fn round_to(value: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    let normalized = value * scale;
+    if normalized == 0.0 || !normalized.is_finite() {
+        return value;
+    }
+    let epsilon = 2f64.powf(normalized.abs().log2() - 52.0);
+    (normalized + epsilon.copysign(normalized)).round() / scale
 }
 
 fn bad_domain(domain: &[Value]) -> Fault {

@@ -1084,3 +1084,133 @@ fn only_stock_tracked_goods_can_be_out_of_stock_in_odoo_17_and_18() {
         });
     }
 }
+
+/// What the customer paid for the whole order, in cents.
+fn paid_cents(order: &Order) -> i64 {
+    order
+        .lines
+        .iter()
+        .map(|l| l.unit_price.amount_minor * i64::from(l.quantity))
+        .sum()
+}
+
+#[test]
+fn the_sale_order_totals_what_was_paid_whether_taxes_include_vat_or_not() {
+    for edition in [EDITIONS[0], EDITIONS[2]] {
+        let odoo = FakeOdoo::start_as(KEY, edition);
+        // Tax 1 is the seeded 20 % excluded from prices, as a fresh
+        // company's sales tax is; the books' 5.5 % is included.
+        odoo.add_tax("20% TTC", 20.0, true);
+        let books = odoo.add_tax("5.5% TTC", 5.5, true);
+        odoo.add_product(json!({
+            "default_code": "MUG", "name": "Mug", "list_price": 7.67, "taxes_id": [1],
+            "qty_available": 50.0,
+        }));
+        odoo.add_product(json!({
+            "default_code": "BOOK", "name": "Book", "list_price": 19.99, "taxes_id": [books],
+            "qty_available": 50.0,
+        }));
+        block_on(async {
+            let p = connector().await;
+            let opts = options(&odoo, &[]);
+            let mut order = sample_order("key-vat", &["MUG", "BOOK", "SKU-1"]);
+            order.lines[0].unit_price.amount_minor = 920;
+            order.lines[0].quantity = 3;
+            order.lines[1].unit_price.amount_minor = 1999;
+            order.lines[1].quantity = 1;
+            order.lines[2].unit_price.amount_minor = 3100;
+            order.lines[2].quantity = 1;
+            let s = submit(&p, &opts, &order).await.expect("submits");
+            let sale = odoo
+                .sale_order(sale_order_id(&s.supplier_reference))
+                .expect("exists");
+            assert_eq!(
+                (sale.amount_total * 100.0).round() as i64,
+                paid_cents(&order),
+                "{edition:?}: Odoo's total is what was paid: {sale:?}"
+            );
+            // The mug's VAT is taken out of its price, not added to it.
+            assert!(sale.amount_untaxed < sale.amount_total, "{sale:?}");
+            assert_eq!(sale.lines[0].price_unit, 9.2);
+        });
+    }
+}
+
+#[test]
+fn without_a_price_included_twin_of_an_excluded_tax_nothing_is_written() {
+    let odoo = FakeOdoo::start(KEY);
+    odoo.add_product(json!({
+        "default_code": "MUG", "name": "Mug", "list_price": 7.67, "taxes_id": [1],
+        "qty_available": 50.0,
+    }));
+    let partners = odoo.partners().len();
+    block_on(async {
+        let p = connector().await;
+        match submit(
+            &p,
+            &options(&odoo, &[]),
+            &sample_order("key-notwin", &["MUG"]),
+        )
+        .await
+        {
+            Err(OrderError::Configuration(message)) => {
+                assert!(message.contains("20%"), "{message}")
+            }
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    });
+    assert!(odoo.sale_orders().is_empty());
+    assert_eq!(odoo.partners().len(), partners, "no contact was created");
+}
+
+#[test]
+fn a_currency_odoo_does_not_price_in_is_refused_before_anything_is_written() {
+    let odoo = FakeOdoo::start(KEY);
+    // A fresh company: USD, and its pricelist with it.
+    odoo.set_company_currency("USD");
+    let partners = odoo.partners().len();
+    block_on(async {
+        let p = connector().await;
+        let order = sample_order("key-eur", &["SKU-1"]);
+        for opts in [
+            options(&odoo, &[]),
+            options(&odoo, &[("pricelist-id", "1")]),
+        ] {
+            match submit(&p, &opts, &order).await {
+                Err(OrderError::Configuration(message)) => {
+                    assert!(
+                        message.contains("EUR") && message.contains("USD"),
+                        "{message}"
+                    )
+                }
+                other => panic!("expected a configuration error, got {other:?}"),
+            }
+            match p.check_order(runtime(), &opts, &order).await.expect("runs") {
+                Err(OrderError::Configuration(_)) => {}
+                other => panic!("expected a configuration error, got {other:?}"),
+            }
+        }
+        assert!(odoo.sale_orders().is_empty());
+        assert_eq!(odoo.partners().len(), partners, "no contact was created");
+        assert!(
+            !odoo.calls().iter().any(|c| c.ends_with(".create")),
+            "{:?}",
+            odoo.calls()
+        );
+
+        // A pricelist in euros: the sale order is in euros.
+        let euros = odoo.add_pricelist("Euro", "EUR");
+        let s = submit(&p, &options(&odoo, &[]), &order)
+            .await
+            .expect("submits");
+        let sale = odoo
+            .sale_order(sale_order_id(&s.supplier_reference))
+            .expect("exists");
+        assert_eq!(sale.currency, "EUR");
+        assert_eq!(sale.pricelist_id, Some(euros));
+        assert_eq!(
+            (sale.amount_total * 100.0).round() as i64,
+            paid_cents(&order)
+        );
+    });
+}
