@@ -185,3 +185,72 @@ fn a_plugin_cannot_flood_the_hosts_log() {
     );
     assert!(stderr.contains("flooded") || out.stdout.windows(7).any(|w| w == b"flooded"));
 }
+
+/// F11: unchecked arithmetic on supplier amounts: a release build wrapped a
+/// wholesale price near the 64-bit limit times the markup into a retail
+/// price of −9,223,372,036,854,775,617 EUR, shown to the shop. The product
+/// is now rejected with its reason, and the others are priced.
+#[test]
+fn a_price_beyond_64_bits_is_a_rejection_not_a_wrapped_number() {
+    // i64::MAX minor units, written as a French price.
+    let feed = "sku;name;prix ht\nBIG-1;Trop cher;92233720368547758,07\nOK-1;Bol;2,50\n";
+    let feeds =
+        LoopbackServer::start(Router::new().route("/f.csv", get(move || async move { feed })));
+    let database = Database::new(Db::Sqlite);
+    let config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+database = "{}"
+
+[[plugins]]
+name = "csv-wholesaler"
+path = "{}"
+
+[[shops]]
+id = "{SHOP}"
+key_id = "{KEY_ID}"
+secret = "{SECRET}"
+
+[[bindings]]
+id = "big"
+shop = "{SHOP}"
+plugin = "csv-wholesaler"
+
+[bindings.catalog]
+feed_url = "{}"
+pricing = {{ markup_percent = 30 }}
+"#,
+        database.url,
+        components::CSV_WHOLESALER,
+        feeds.url("/f.csv"),
+    );
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-hardening-big-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, config).expect("config");
+    let server = Server::start_with_file(path);
+    let shop = server.shop();
+    let run = sync_binding(&shop, "big");
+    assert_eq!(run["state"], "succeeded", "{run}");
+    assert_eq!(
+        [run["created"].clone(), run["rejected"].clone()],
+        [1, 1],
+        "{run}"
+    );
+    assert!(
+        run["rejections"]
+            .to_string()
+            .contains("does not fit in 64 bits"),
+        "{run}"
+    );
+    let big = shop.send("GET", "/v1/shops/demo/catalog/products/BIG-1", b"");
+    assert_eq!(big.status, 404, "{:?}", big.body);
+    let ok = shop.send("GET", "/v1/shops/demo/catalog/products/OK-1", b"");
+    assert_eq!(
+        ok.body["shop"]["retail_price"]["amount_minor"], 325,
+        "{:?}",
+        ok.body
+    );
+}
