@@ -21,9 +21,11 @@
 //! It needs Odoo 14 or later (API keys) with the Sales and Inventory apps,
 //! and works with or without the Delivery app (`delivery`): without it,
 //! the shop's shipping method goes into the sale order's chatter and
-//! parcels come without carrier and tracking. It needs a user who may read and write sale orders and
-//! contacts and read products, deliveries and stock moves (reading taxes is
-//! optional: without it, products come without VAT rates).
+//! parcels come without carrier and tracking. It needs a user who may
+//! read and write sale orders and contacts, and read products, deliveries,
+//! stock moves, pricelists, the company and taxes (orders priced at what
+//! was paid need the taxes; the catalog does without them, giving no VAT
+//! rates), and customer invoices (optional: without, no invoice links).
 //!
 //! [Odoo]: https://www.odoo.com/documentation/17.0/developer/reference/external_api.html
 //!
@@ -167,7 +169,21 @@
 //! "done", "cancel"])]` finds the receipts coming: a backordered order's
 //! date is when the last product it waits for is first expected, and none
 //! when one has no receipt coming (a waiting delivery's own scheduled date
-//! is not when stock comes). References Odoo does not know, or that
+//! is not when stock comes).
+//!
+//! The sale orders are read with their `invoice_ids`; when some have
+//! invoices, one `account.move` `search_read [("id", "in", ids), ("state",
+//! "=", "posted"), ("move_type", "=", "out_invoice")]` (`name`,
+//! `access_url`, `access_token`) finds the posted customer invoices. An
+//! order's latest one becomes the update's `invoice-url`, the customer
+//! portal's link to its PDF with its access token
+//! (`{url}/my/invoices/{id}?access_token=…&report_type=pdf&download=true`,
+//! opened without an Odoo account), and its number goes into the message
+//! (`…; invoice INV/2026/00001 available`). Odoo gives a posted invoice a
+//! token only when one is asked for: then `account.move` `get_portal_url
+//! [id]` (`report_type` `pdf`, `download` true) makes it, for at most four
+//! invoices per batch (the others on the next poll). A user who may not
+//! read invoices (`AccessError`) gets statuses without them. References Odoo does not know, or that
 //! are not ids, are left out. The state mapping is a table in [`status`];
 //! a done delivery is a parcel with its SKUs, carrier and tracking references
 //! (Odoo writes several packages' references comma-separated), and dates

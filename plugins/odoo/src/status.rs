@@ -4,18 +4,22 @@ use std::collections::BTreeMap;
 
 use shopbridge_guest_sdk::{OrderError, OrderState, Shipment, StatusUpdate, log};
 
-use crate::client::{Config, Odoo, OdooError, domain, leaf};
+use crate::client::{Config, FaultKind, Odoo, OdooError, domain, kind, leaf};
 use crate::orders::sale_order_id;
 use crate::values::{odoo_date, odoo_datetime};
 use crate::xmlrpc::Value;
 
-/// Sale orders per batch: two `search_read` calls for 200 orders (five
-/// when some have shipped or wait for stock), so a poll of 1,000 orders
-/// stays within the host's 32 requests per call (with the login and one
-/// `fields_get`).
+/// Sale orders per batch: two `search_read` calls for 200 orders (six
+/// when some have shipped, wait for stock or are invoiced), so a poll of
+/// 800 orders stays within the host's 32 requests per call (with the
+/// login, one `fields_get` and a few `get_portal_url`).
 pub const STATUS_BATCH: usize = 200;
 
-const ORDER_FIELDS: [&str; 3] = ["name", "state", "write_date"];
+const ORDER_FIELDS: [&str; 4] = ["name", "state", "write_date", "invoice_ids"];
+
+/// At most this many invoices per batch get their portal link made
+/// (`get_portal_url`, one call each); the others on the next poll.
+const PORTAL_LINKS_PER_CALL: usize = 4;
 
 const PICKING_FIELDS: [&str; 5] = ["sale_id", "name", "state", "date_done", "scheduled_date"];
 
@@ -117,6 +121,7 @@ fn poll_batch(
     let moves = moves_of(odoo, &done, &waiting)?;
     let skus = skus_by_picking(odoo, &moves)?;
     let expected = restock_dates(odoo, &moves)?;
+    let invoices = invoices(odoo, &orders)?;
     for (id, reference) in batch {
         let Some(order) = orders
             .iter()
@@ -124,15 +129,139 @@ fn poll_batch(
         else {
             continue;
         };
-        updates.push(status_update(
-            reference,
-            order,
-            &deliveries_of(*id),
-            &skus,
-            &expected,
-        ));
+        let mut update = status_update(reference, order, &deliveries_of(*id), &skus, &expected);
+        if let Some(invoice) = invoices.get(id) {
+            update.invoice_url = Some(invoice.url.clone());
+            update.message = Some(format!(
+                "{}; invoice {} available",
+                update.message.unwrap_or_default(),
+                invoice.name
+            ));
+        }
+        updates.push(update);
     }
     Ok(())
+}
+
+/// A posted customer invoice, as the customer can open it.
+struct Invoice {
+    /// `INV/2026/00001`.
+    name: String,
+    /// The customer portal's link to its PDF, with its access token.
+    url: String,
+}
+
+/// Each sale order's latest posted customer invoice, with a link the
+/// customer opens without an Odoo account: one `account.move`
+/// `search_read` for the orders' `invoice_ids` (posted `out_invoice`s:
+/// `name`, `access_url`, `access_token`); the link is the portal URL with
+/// the access token and `report_type=pdf`. A posted invoice has no token
+/// until one is asked for: then `account.move` `get_portal_url`
+/// (`report_type` `pdf`, `download` true) makes it, for a few invoices per
+/// call. A user who may not read invoices gets statuses without them.
+fn invoices(odoo: &mut Odoo, orders: &[Value]) -> Result<BTreeMap<i64, Invoice>, OdooError> {
+    let invoice_ids = |order: &Value| -> Vec<i64> {
+        order
+            .get("invoice_ids")
+            .and_then(Value::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_i64)
+            .collect()
+    };
+    let mut ids: Vec<i64> = orders.iter().flat_map(invoice_ids).collect();
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let posted = match odoo.search_read(
+        "account.move",
+        domain([
+            leaf("id", "in", ids),
+            leaf("state", "=", "posted"),
+            leaf("move_type", "=", "out_invoice"),
+        ]),
+        &["name", "access_url", "access_token"],
+        vec![("order", Value::from("id asc"))],
+    ) {
+        Ok(posted) => posted,
+        Err(e) if e.is_fault(FaultKind::AccessError) => {
+            log::warn(
+                "the Odoo user may not read invoices: statuses come without them",
+                &[("error", &e.to_string())],
+            );
+            return Ok(BTreeMap::new());
+        }
+        Err(e) => return Err(e),
+    };
+    let base = odoo.config().url.clone();
+    let mut links_made = 0;
+    let mut found = BTreeMap::new();
+    for order in orders {
+        let Some(id) = order.get("id").and_then(Value::as_i64) else {
+            continue;
+        };
+        let mine = invoice_ids(order);
+        let Some(invoice) = posted
+            .iter()
+            .filter(|m| {
+                m.get("id")
+                    .and_then(Value::as_i64)
+                    .is_some_and(|i| mine.contains(&i))
+            })
+            .max_by_key(|m| m.get("id").and_then(Value::as_i64))
+        else {
+            continue;
+        };
+        let (Some(invoice_id), Some(name)) = (
+            invoice.get("id").and_then(Value::as_i64),
+            invoice.get("name").and_then(Value::as_text),
+        ) else {
+            continue;
+        };
+        let token = invoice.get("access_token").and_then(Value::as_text);
+        let access_url = invoice.get("access_url").and_then(Value::as_text);
+        let path = match (access_url, token) {
+            (Some(access_url), Some(token)) => {
+                format!("{access_url}?access_token={token}&report_type=pdf&download=true")
+            }
+            _ if links_made < PORTAL_LINKS_PER_CALL => {
+                links_made += 1;
+                match odoo.execute_kw(
+                    "account.move",
+                    "get_portal_url",
+                    vec![Value::from(vec![invoice_id])],
+                    vec![
+                        ("report_type", Value::from("pdf")),
+                        ("download", Value::Bool(true)),
+                    ],
+                )? {
+                    Value::String(path) => path,
+                    other => {
+                        return Err(OdooError::Malformed {
+                            call: "account.move.get_portal_url".to_owned(),
+                            message: format!("expected a URL, got {}", kind(&other)),
+                        });
+                    }
+                }
+            }
+            _ => continue,
+        };
+        let url = if path.starts_with("https://") || path.starts_with("http://") {
+            path
+        } else {
+            format!("{base}/{}", path.trim_start_matches('/'))
+        };
+        found.insert(
+            id,
+            Invoice {
+                name: name.to_owned(),
+                url,
+            },
+        );
+    }
+    Ok(found)
 }
 
 /// A delivery's move: (delivery, product, done).

@@ -265,6 +265,19 @@ fn fields_of(model: &str) -> Option<&'static [&'static str]> {
             "write_date",
             "carrier_id",
             "locked",
+            "invoice_ids",
+        ],
+        "account.move" => &[
+            "id",
+            "name",
+            "state",
+            "move_type",
+            "partner_id",
+            "invoice_origin",
+            "invoice_date",
+            "amount_total",
+            "access_token",
+            "access_url",
         ],
         "sale.order.line" => &[
             "id",
@@ -344,8 +357,9 @@ fn comodel(model: &str, field: &str) -> Option<&'static str> {
 }
 
 fn model_name(model: &str) -> Option<&'static str> {
-    const MODELS: [&str; 18] = [
+    const MODELS: [&str; 19] = [
         "res.company",
+        "account.move",
         "res.partner",
         "res.country",
         "res.country.state",
@@ -561,6 +575,70 @@ impl FakeOdoo {
                 "price_include": price_include, "type_tax_use": "sale",
             }),
         )
+    }
+
+    /// Invoices a confirmed sale order and posts the invoice, as a person
+    /// does with *Create Invoice* then *Confirm*: a customer invoice
+    /// (`out_invoice`) named `INV/2026/0000n`, linked from the order's
+    /// `invoice_ids`. Posting gives it no portal `access_token`: that
+    /// comes only when one is asked for (addons/portal/models/portal_mixin.py
+    /// `_portal_ensure_token`, called by `get_portal_url`). With `posted`
+    /// false it stays a draft. Returns its id.
+    pub fn invoice(&self, sale_order: i64, posted: bool) -> i64 {
+        let mut inner = self.lock();
+        let (partner, origin, total) = inner
+            .table("sale.order")
+            .get(&sale_order)
+            .map(|o| {
+                (
+                    at(o, "partner_id").clone(),
+                    at(o, "name").clone(),
+                    at(o, "amount_total").clone(),
+                )
+            })
+            .unwrap_or_default();
+        let count = inner.table("account.move").len() + 1;
+        let id = inner.insert(
+            "account.move",
+            json!({
+                "name": if posted { json!(format!("INV/2026/{count:05}")) } else { json!("/") },
+                "state": if posted { "posted" } else { "draft" },
+                "move_type": "out_invoice",
+                "partner_id": partner,
+                "invoice_origin": origin,
+                "invoice_date": "2026-01-13",
+                "amount_total": total,
+                "access_token": false,
+            }),
+        );
+        // addons/account/models/account_move.py `_compute_access_url`.
+        if let Some(invoice) = inner.table_mut("account.move").get_mut(&id) {
+            invoice.insert("access_url".into(), json!(format!("/my/invoices/{id}")));
+        }
+        if let Some(order) = inner.table_mut("sale.order").get_mut(&sale_order) {
+            let mut ids = at(order, "invoice_ids")
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            ids.push(json!(id));
+            order.insert("invoice_ids".into(), Value::Array(ids));
+        }
+        id
+    }
+
+    /// Posts a draft invoice (`action_post`), which names it.
+    pub fn post_invoice(&self, invoice: i64) {
+        let mut inner = self.lock();
+        let count = inner
+            .table("account.move")
+            .values()
+            .filter(|m| at(m, "state") == "posted")
+            .count()
+            + 1;
+        if let Some(m) = inner.table_mut("account.move").get_mut(&invoice) {
+            m.insert("state".into(), json!("posted"));
+            m.insert("name".into(), json!(format!("INV/2026/{count:05}")));
+        }
     }
 
     /// Adds a partner (`name`, `email`…). Returns its id.
@@ -1065,6 +1143,10 @@ impl Inner {
                         }
                         None => json!(false),
                     },
+                    // An empty x2many reads as an empty list.
+                    None if value.is_null() && (field.ends_with("_ids") || field == "tax_id") => {
+                        json!([])
+                    }
                     None if value.is_null() => json!(false),
                     None => value,
                 };
@@ -1531,6 +1613,45 @@ impl Inner {
                 }
                 Err(Fault::cannot_marshal_none())
             }
+            // addons/portal/models/portal_mixin.py `get_portal_url`: one
+            // record; the access URL with its token, made if it had none.
+            "get_portal_url" if model == "account.move" => {
+                let [id] = ids_arg(0)[..] else {
+                    return Err(Fault(
+                        1,
+                        "Traceback…\nValueError: Expected singleton: account.move".into(),
+                    ));
+                };
+                let Some(invoice) = self.table_mut("account.move").get_mut(&id) else {
+                    return Err(Fault::user_error(
+                        "Record does not exist or has been deleted.",
+                    ));
+                };
+                let token = match at(invoice, "access_token").as_str() {
+                    Some(token) => token.to_owned(),
+                    None => {
+                        let token = format!("{id:08x}-5c1e-4d2b-9a7f-{:012x}", id * 7919);
+                        invoice.insert("access_token".into(), json!(token));
+                        token
+                    }
+                };
+                let text =
+                    |name: &str| kwargs.get(name).and_then(Value::as_str).unwrap_or_default();
+                let report = match text("report_type") {
+                    "" => String::new(),
+                    r => format!("&report_type={r}"),
+                };
+                let download = if kwargs.get("download").is_some_and(|d| d == &json!(true)) {
+                    "&download=true"
+                } else {
+                    ""
+                };
+                Ok(json!(format!(
+                    "{}{}?access_token={token}{report}{download}",
+                    text_of(at(invoice, "access_url")),
+                    text("suffix"),
+                )))
+            }
             // odoo/models.py `fields_get(allfields, attributes)`: only the
             // fields the model has, `allfields` restricting them.
             "fields_get" => {
@@ -1575,6 +1696,10 @@ fn round_to(value: f64, digits: i32) -> f64 {
     }
     let epsilon = 2f64.powf(normalized.abs().log2() - 52.0);
     (normalized + epsilon.copysign(normalized)).round() / scale
+}
+
+fn text_of(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
 }
 
 fn bad_domain(domain: &[Value]) -> Fault {

@@ -1214,3 +1214,59 @@ fn a_currency_odoo_does_not_price_in_is_refused_before_anything_is_written() {
         );
     });
 }
+
+#[test]
+fn a_posted_invoice_reaches_the_status_with_a_link_the_customer_can_open() {
+    let odoo = FakeOdoo::start(KEY);
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[]);
+        let s = submit(&p, &opts, &sample_order("key-invoice", &["SKU-1"]))
+            .await
+            .expect("submits");
+        let id = sale_order_id(&s.supplier_reference);
+        odoo.ship(id, "Colissimo", "6A3");
+        let refs = [s.supplier_reference.clone()];
+        let poll = || async {
+            p.poll_status(runtime(), &opts, &refs)
+                .await
+                .expect("runs")
+                .expect("polls")
+                .remove(0)
+        };
+
+        // A draft invoice is not the customer's yet.
+        let invoice = odoo.invoice(id, false);
+        let update = poll().await;
+        assert_eq!(update.invoice_url, None, "{update:?}");
+
+        odoo.post_invoice(invoice);
+        let update = poll().await;
+        assert!(matches!(update.state, OrderState::Shipped(_)), "{update:?}");
+        let url = update.invoice_url.expect("the invoice's link");
+        let portal = format!("{}/my/invoices/{invoice}?access_token=", odoo.url());
+        assert!(url.starts_with(&portal), "{url}");
+        assert!(url.ends_with("&report_type=pdf&download=true"), "{url}");
+        assert!(url.len() > portal.len() + 30, "a token: {url}");
+        assert!(
+            update
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("INV/2026/00001")),
+            "{:?}",
+            update.message
+        );
+        let made = |calls: Vec<String>| {
+            calls
+                .iter()
+                .filter(|c| *c == "account.move.get_portal_url")
+                .count()
+        };
+        assert_eq!(made(odoo.calls()), 1);
+
+        // The token stays: the same link, without asking for it again.
+        let again = poll().await;
+        assert_eq!(again.invoice_url.as_deref(), Some(url.as_str()));
+        assert_eq!(made(odoo.calls()), 1, "the token is read, not made again");
+    });
+}
