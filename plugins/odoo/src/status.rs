@@ -289,10 +289,17 @@ fn moves_of(odoo: &mut Odoo, done: &[i64], waiting: &[i64]) -> Result<Vec<Move>,
         .filter_map(|m| {
             let (picking, _) = m.get("picking_id")?.as_many2one()?;
             let (product, _) = m.get("product_id")?.as_many2one()?;
-            let moved = m.get("state").and_then(Value::as_str) == Some("done");
+            let state = m.get("state").and_then(Value::as_str).unwrap_or_default();
+            let moved = state == "done";
             // A done delivery's parcel holds its done moves; a waiting
-            // one waits for its moves that are not.
-            (moved == done.contains(&picking)).then_some((picking, product, moved))
+            // one waits for its moves that have no stock reserved yet
+            // (an `assigned` move has all it needs).
+            let wanted = if done.contains(&picking) {
+                moved
+            } else {
+                matches!(state, "confirmed" | "waiting" | "partially_available")
+            };
+            wanted.then_some((picking, product, moved))
         })
         .collect())
 }

@@ -663,11 +663,38 @@ impl FakeOdoo {
         inner.ship(sale_order, carrier_id, tracking, Some(skus));
     }
 
-    /// Sets the state of a confirmed order's delivery (`confirmed`:
-    /// waiting for stock, `assigned`: ready).
+    /// Sets the state of a confirmed order's open deliveries (`confirmed`:
+    /// waiting for stock, `assigned`: ready), and their moves' with them:
+    /// a stock-tracked product's move is unreserved (`confirmed`) or
+    /// reserved (`assigned`); an untracked one's stays `assigned`, as it
+    /// bypasses reservation (addons/stock/models/stock_move.py
+    /// `_should_bypass_reservation`).
     pub fn set_delivery_state(&self, sale_order: i64, state: &str) {
-        for picking in self.lock().deliveries_mut(sale_order) {
-            picking.insert("state".into(), json!(state));
+        let mut inner = self.lock();
+        let mut pickings = Vec::new();
+        for picking in inner.deliveries_mut(sale_order) {
+            if at(picking, "state") != "done" {
+                picking.insert("state".into(), json!(state));
+                pickings.push(at(picking, "id").clone());
+            }
+        }
+        let moves: Vec<(i64, bool)> = inner
+            .table("stock.move")
+            .iter()
+            .filter(|(_, m)| pickings.contains(at(m, "picking_id")))
+            .map(|(id, m)| {
+                let storable = at(m, "product_id")
+                    .as_i64()
+                    .and_then(|p| inner.table("product.product").get(&p))
+                    .is_some_and(|p| inner.storable(p));
+                (*id, storable)
+            })
+            .collect();
+        for (id, storable) in moves {
+            let move_state = if storable { state } else { "assigned" };
+            if let Some(m) = inner.table_mut("stock.move").get_mut(&id) {
+                m.insert("state".into(), json!(move_state));
+            }
         }
     }
 }
