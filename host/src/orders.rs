@@ -12,9 +12,11 @@ use crate::registry::Registry;
 use crate::runtime::bindings::shopbridge::connector::types as wit;
 use crate::store::{NewOrder, NewSupplierOrder, idempotency_key};
 
-/// Who sells each SKU a shop orders: the catalog first (what the
-/// suppliers' feeds list, with their wholesale cost), then the SKUs and
-/// prefixes the bindings declare.
+/// Who sells each SKU a shop orders. The configuration decides first: a
+/// binding that lists the SKU or has the longest non-empty prefix of it;
+/// then the catalog (the binding whose feed listed it first, with its
+/// wholesale cost); then a binding taking any SKU (an empty prefix). A
+/// feed cannot take a SKU over: the sync rejects what another binding owns.
 pub struct Owners<'a> {
     shop: &'a str,
     registry: &'a Registry,
@@ -37,7 +39,14 @@ impl<'a> Owners<'a> {
 
     /// The binding that sells `sku`, and its wholesale cost when the catalog knows it.
     pub fn owner(&self, sku: &str) -> Option<(&'a crate::registry::Binding, Option<i64>)> {
-        if let Some((binding, cost)) = self.catalog.get(sku)
+        let listed = self.catalog.get(sku);
+        if let Some(binding) = self.registry.configured_owner(self.shop, sku) {
+            let cost = listed
+                .filter(|(by, _)| *by == binding.config.id)
+                .and_then(|(_, cost)| *cost);
+            return Some((binding, cost));
+        }
+        if let Some((binding, cost)) = listed
             && let Some(binding) = self.registry.binding(binding)
         {
             return Some((binding, *cost));

@@ -249,8 +249,21 @@ impl Registry {
         &self.bindings
     }
 
+    /// The binding of `shop` whose configuration claims `sku` by name or
+    /// by a prefix that is not empty (the longest wins): what decides first
+    /// who sells a SKU, before any feed (see [`crate::orders::Owners`]).
+    pub fn configured_owner(&self, shop: &str, sku: &str) -> Option<&Binding> {
+        self.owner(shop, sku).filter(|b| {
+            b.config.skus.iter().any(|s| s == sku)
+                || b.config
+                    .sku_prefixes
+                    .iter()
+                    .any(|p| !p.is_empty() && sku.starts_with(p.as_str()))
+        })
+    }
+
     /// The binding of `shop` that sells `sku`: one that lists it, else the
-    /// one with the longest matching prefix.
+    /// one with the longest matching prefix (an empty prefix takes any SKU).
     pub fn owner(&self, shop: &str, sku: &str) -> Option<&Binding> {
         let of_shop = || self.bindings.iter().filter(move |b| b.config.shop == shop);
         of_shop()

@@ -233,6 +233,24 @@ impl Workers {
                     return Ok(failed(counts, e.to_string()));
                 }
             };
+            // SKUs new to this binding that another binding of the shop
+            // lists already: the first to list a SKU keeps it.
+            let new: Vec<&str> = batch
+                .iter()
+                .filter_map(|r| match r {
+                    FeedRecord::Product(p) if !known.contains_key(&sku_key(&p.sku)) => {
+                        Some(p.sku.as_str())
+                    }
+                    _ => None,
+                })
+                .collect();
+            let taken = if new.is_empty() {
+                HashMap::new()
+            } else {
+                self.store
+                    .listed_by_others(&config.shop, &config.id, &new)
+                    .await?
+            };
             for record in batch {
                 let product = match record {
                     FeedRecord::Product(product) => product,
@@ -241,6 +259,28 @@ impl Workers {
                         continue;
                     }
                 };
+                // Who sells a SKU: the configuration first, then the feed
+                // that listed it first. A feed takes no SKU over.
+                let owner = match self.registry.configured_owner(&config.shop, &product.sku) {
+                    Some(owner) if owner.config.id == config.id => None,
+                    Some(owner) => Some((owner.config.id.as_str(), "its configuration claims it")),
+                    None => taken
+                        .get(&product.sku)
+                        .map(|owner| (owner.as_str(), "its feed listed it first")),
+                };
+                if let Some((owner, why)) = owner {
+                    counts.rejected += 1;
+                    if duplicates.len() < MAX_DUPLICATES_KEPT {
+                        duplicates.push(Rejection {
+                            sku: Some(product.sku.clone()),
+                            position: None,
+                            reason: format!(
+                                "binding '{owner}' of this shop sells this SKU ({why}); this feed's listing is ignored"
+                            ),
+                        });
+                    }
+                    continue;
+                }
                 let view = rules.apply(&product);
                 // A price beyond 64 bits of minor units is refused, never
                 // stored as a wrong number.

@@ -589,7 +589,9 @@ impl Store {
     }
 
     /// Which binding's catalog lists each of these SKUs (live products),
-    /// with the wholesale unit cost its feed gives.
+    /// with the wholesale unit cost its feed gives: the binding that listed
+    /// it first, should two feeds list it (the sync refuses a second one,
+    /// see [`Store::listed_by_others`]).
     pub async fn catalog_owners(
         &self,
         shop: &str,
@@ -603,7 +605,7 @@ impl Store {
                 .join(", ");
             let sql = format!(
                 "SELECT sku, binding, data FROM catalog_products WHERE shop = $1 AND removed = 0 \
-                 AND sku IN ({placeholders}) ORDER BY seq"
+                 AND sku IN ({placeholders}) ORDER BY created_at, seq"
             );
             let mut query = sqlx::query(&sql).bind(shop);
             for sku in chunk {
@@ -614,10 +616,41 @@ impl Store {
                 let cost = serde_json::from_str::<Value>(&data)
                     .ok()
                     .and_then(|p| p["wholesale_price"]["amount_minor"].as_i64());
-                owners.insert(row.try_get(0)?, (row.try_get(1)?, cost));
+                owners
+                    .entry(row.try_get(0)?)
+                    .or_insert((row.try_get(1)?, cost));
             }
         }
         Ok(owners)
+    }
+
+    /// Which of these SKUs another binding of `shop` lists (live), and
+    /// which binding: a feed does not take them over.
+    pub async fn listed_by_others(
+        &self,
+        shop: &str,
+        binding: &str,
+        skus: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut listed = HashMap::new();
+        for chunk in skus.chunks(200) {
+            let placeholders = (0..chunk.len())
+                .map(|i| format!("${}", i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT sku, binding FROM catalog_products WHERE shop = $1 AND binding <> $2 \
+                 AND removed = 0 AND sku IN ({placeholders}) ORDER BY created_at, seq"
+            );
+            let mut query = sqlx::query(&sql).bind(shop).bind(binding);
+            for sku in chunk {
+                query = query.bind(*sku);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                listed.entry(row.try_get(0)?).or_insert(row.try_get(1)?);
+            }
+        }
+        Ok(listed)
     }
 
     /// One product of the shop's catalog, by supplier SKU.

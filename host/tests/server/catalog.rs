@@ -115,9 +115,14 @@ fn sync_and_wait(shop: &ShopClient) -> Value {
 
 /// Asks for a full sync of `binding` now and waits for its end.
 pub(crate) fn sync_binding(shop: &ShopClient, binding: &str) -> Value {
+    sync_binding_of(shop, SHOP, binding)
+}
+
+/// Asks for a full sync of `binding` of shop `shop_id` now and waits for its end.
+pub(crate) fn sync_binding_of(shop: &ShopClient, shop_id: &str, binding: &str) -> Value {
     let started = shop.send(
         "POST",
-        &format!("/v1/shops/demo/bindings/{binding}/syncs"),
+        &format!("/v1/shops/{shop_id}/bindings/{binding}/syncs"),
         br#"{"kind":"full"}"#,
     );
     assert_eq!(started.status, 202, "{:?}", started.body);
@@ -125,7 +130,7 @@ pub(crate) fn sync_binding(shop: &ShopClient, binding: &str) -> Value {
     wait_for("the sync to end", Duration::from_secs(30), || {
         let run = shop.send(
             "GET",
-            &format!("/v1/shops/demo/bindings/{binding}/syncs/{id}"),
+            &format!("/v1/shops/{shop_id}/bindings/{binding}/syncs/{id}"),
             b"",
         );
         let state = run.body["state"].as_str().unwrap_or_default().to_owned();
@@ -191,7 +196,9 @@ fn real_generated_truncated_and_hostile_feeds_over_http(db: Db) {
         ("rss", project("merchant-rss.xml"), Some([5, 0, 0, 0, 5])),
         ("atom", project("merchant-atom.xml"), Some([2, 0, 0, 0, 1])),
         ("generated", generated, Some([items as i64, 0, 0, 0, 0])),
-        ("gzipped", gzipped, Some([items as i64, 0, 0, 0, 0])),
+        // The same items, compressed: each read, and refused as the
+        // `generated` binding's, whose feed listed them first.
+        ("gzipped", gzipped, Some([0, 0, 0, 0, items as i64])),
         ("truncated", truncated, None),
         ("bomb", bomb.to_vec(), None),
     ];

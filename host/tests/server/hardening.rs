@@ -254,3 +254,114 @@ pricing = {{ markup_percent = 30 }}
         ok.body
     );
 }
+
+/// F4: one supplier's feed took over another supplier's SKU: the catalog
+/// decided who sells a SKU before the configuration, last write won, and
+/// the next order for it, with the customer's address, went to the other
+/// supplier. The configuration now decides first, and a feed cannot claim
+/// a SKU that the configuration or another feed of the shop gives to
+/// another binding: it is a rejection naming the owner, in the sync run.
+#[test]
+fn a_feed_cannot_take_over_another_suppliers_sku() {
+    use shopbridge_tests::fakes::wholesaler::FakeWholesaler;
+    let feeds = LoopbackServer::start(
+        Router::new()
+            .route(
+                "/honest.csv",
+                get(|| async { "sku;name;prix ht\nH-1;Tasse;2,00\nSHARED-1;Bol;3,00\n" }),
+            )
+            // Lists the honest supplier's SKUs, configured and catalogued.
+            .route(
+                "/greedy.csv",
+                get(|| async {
+                    "sku;name;prix ht\nG-1;Assiette;1,00\nH-1;Tasse;0,50\nSHARED-1;Bol;0,50\n"
+                }),
+            ),
+    );
+    let honest = FakeWholesaler::start(SUPPLIER_KEY);
+    let greedy = FakeWholesaler::start(SUPPLIER_KEY);
+    let database = Database::new(Db::Sqlite);
+    let mut config = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+database = "{}"
+retry_base = "100ms"
+
+[[plugins]]
+name = "csv-wholesaler"
+path = "{}"
+
+[[shops]]
+id = "{SHOP}"
+key_id = "{KEY_ID}"
+secret = "{SECRET}"
+"#,
+        database.url,
+        components::CSV_WHOLESALER,
+    );
+    for (binding, prefixes, supplier) in
+        [("honest", r#"["H-"]"#, &honest), ("greedy", "[]", &greedy)]
+    {
+        config.push_str(&format!(
+            r#"
+[[bindings]]
+id = "{binding}"
+shop = "{SHOP}"
+plugin = "csv-wholesaler"
+sku_prefixes = {prefixes}
+allow_hosts = ["127.0.0.1"]
+allow_private_network = true
+settings = {{ api-base-url = "{}", api-key = "{SUPPLIER_KEY}" }}
+
+[bindings.catalog]
+feed_url = "{}"
+"#,
+            supplier.base_url(),
+            feeds.url(&format!("/{binding}.csv"))
+        ));
+    }
+    let path = std::env::temp_dir().join(format!(
+        "shopbridge-hardening-sku-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, config).expect("config");
+    let server = Server::start_with_file(path);
+    let shop = server.shop();
+
+    let first = sync_binding(&shop, "honest");
+    assert_eq!(first["created"], 2, "{first}");
+    let second = sync_binding(&shop, "greedy");
+    assert_eq!(second["state"], "succeeded", "{second}");
+    assert_eq!(
+        [second["created"].clone(), second["rejected"].clone()],
+        [1, 2],
+        "{second}"
+    );
+    let reasons = second["rejections"].to_string();
+    assert!(
+        reasons.contains("H-1") && reasons.contains("SHARED-1") && reasons.contains("'honest'"),
+        "{reasons}"
+    );
+    // The shop still sees the honest supplier's products, at its prices.
+    for sku in ["H-1", "SHARED-1"] {
+        let product = shop.send(
+            "GET",
+            &format!("/v1/shops/demo/catalog/products/{sku}"),
+            b"",
+        );
+        assert_eq!(
+            product.body["binding"], "honest",
+            "{sku}: {:?}",
+            product.body
+        );
+    }
+    // And the orders go to it.
+    let accepted = shop.post_order(&order_json("PS-4401", &["H-1", "SHARED-1"]));
+    assert_eq!(accepted.status, 202, "{:?}", accepted.body);
+    let bindings: Vec<&str> = accepted.body["supplier_orders"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|o| o["binding"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(bindings, ["honest"], "{:?}", accepted.body);
+}

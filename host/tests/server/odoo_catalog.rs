@@ -7,10 +7,12 @@ use serde_json::json;
 use shopbridge_tests::components;
 use shopbridge_tests::fakes::odoo::{DATABASE, FakeOdoo, LOGIN};
 
-use crate::catalog::sync_binding;
+use crate::catalog::sync_binding_of;
 use crate::support::*;
 
 const ODOO_KEY: &str = "odoo-api-key";
+const OTHER_KEY_ID: &str = "other-key";
+const OTHER_SECRET: &str = "another-long-shop-secret";
 
 on_both_databases!(an_api_catalog_picks_up_stock_changes_at_every_sync);
 
@@ -37,22 +39,30 @@ path = "{}"
 id = "{SHOP}"
 key_id = "{KEY_ID}"
 secret = "{SECRET}"
+
+[[shops]]
+id = "other"
+key_id = "{OTHER_KEY_ID}"
+secret = "{OTHER_SECRET}"
 "#,
         database.url,
         components::ODOO,
     );
-    for (binding, feed_url) in [
-        ("erp", String::new()),
+    // One binding each way, in a shop each: a SKU has one seller in a shop.
+    let bindings = [
+        ("erp", SHOP, String::new()),
         (
             "erp-file",
+            "other",
             format!("feed_url = \"file://{}\"", empty.display()),
         ),
-    ] {
+    ];
+    for (binding, shop, feed_url) in &bindings {
         config.push_str(&format!(
             r#"
 [[bindings]]
 id = "{binding}"
-shop = "{SHOP}"
+shop = "{shop}"
 plugin = "odoo"
 sku_prefixes = ["{binding}:"]
 allow_hosts = ["127.0.0.1"]
@@ -71,27 +81,31 @@ settings = {{ url = "{}", database = "{DATABASE}", username = "{LOGIN}", api-key
     ));
     std::fs::write(&path, config).expect("config");
     let server = Server::start_with_file(path);
-    let shop = server.shop();
+    let clients = [server.shop(), server.shop_as(OTHER_KEY_ID, OTHER_SECRET)];
 
     for (round, stock) in [(1, 7.0), (2, 3.0), (3, 12.0)] {
         if round > 1 {
             odoo.set_stock("TEA-20", stock);
         }
-        for binding in ["erp", "erp-file"] {
-            let run = sync_binding(&shop, binding);
+        for ((binding, shop, _), client) in bindings.iter().zip(&clients) {
+            let run = sync_binding_of(client, shop, binding);
             assert_eq!(run["state"], "succeeded", "{binding}, sync {round}: {run}");
             // The fake's database holds three products of its own besides.
             let expected = if round == 1 { [4, 0, 0] } else { [0, 1, 3] };
             let counts = ["created", "updated", "unchanged"].map(|k| run[k].as_i64().unwrap_or(-1));
             assert_eq!(counts, expected, "{binding}, sync {round}: {run}");
+            let product = client.send(
+                "GET",
+                &format!("/v1/shops/{shop}/catalog/products/TEA-20"),
+                b"",
+            );
+            assert_eq!(product.status, 200, "{shop}: {:?}", product.body);
+            assert_eq!(
+                product.body["product"]["stock_quantity"].as_f64(),
+                Some(stock),
+                "{shop}, sync {round}: {:?}",
+                product.body
+            );
         }
-        let product = shop.send("GET", "/v1/shops/demo/catalog/products/TEA-20", b"");
-        assert_eq!(product.status, 200, "{:?}", product.body);
-        assert_eq!(
-            product.body["product"]["stock_quantity"].as_f64(),
-            Some(stock),
-            "sync {round}: {:?}",
-            product.body
-        );
     }
 }
