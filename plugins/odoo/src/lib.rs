@@ -328,7 +328,8 @@ impl Connector for OdooConnector {
                 ),
                 setting(
                     "pricelist-id",
-                    "The id of the pricelist of the sale orders; empty: the customer's.",
+                    "The id of the pricelist of the sale orders (in the orders' currency); \
+                     empty: a pricelist in the order's currency, else the company's currency.",
                     false,
                     None,
                     false,

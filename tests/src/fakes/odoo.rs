@@ -25,6 +25,13 @@
 //!   `disable_cancel_warning`; a `locked` order is refused),
 //!   `message_post` (the message's id), `action_lock` / `action_unlock`
 //!   (done, then the "cannot marshal None" fault), `fields_get`;
+//! - sale orders in their pricelist's currency, else the company's, with
+//!   each line's taxes (the product's, or the line's `tax_id`) and
+//!   Odoo's subtotals and totals, price-included taxes kept inside the
+//!   price; `price_unit` with two decimals;
+//! - vendor receipts (`add_receipt`) as incoming `stock.move`s, and
+//!   customer invoices (`invoice`, `post_invoice`) with the portal's
+//!   `access_url`, `access_token` and `get_portal_url`;
 //! - an unknown model is fault 2 `Object … doesn't exist`;
 //! - an [`Edition`]: Odoo 17 or 18 (`common.version()` and the product
 //!   types), with or without the Delivery app (its model and fields).

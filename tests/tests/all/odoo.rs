@@ -645,7 +645,7 @@ fn the_catalog_reads_products_and_stock_page_by_page() {
     odoo.add_product(json!({
         "default_code": "TEA-20", "name": "Teapot", "barcode": "3760123456789",
         "description_sale": "Cast iron, 1 litre.", "list_price": 20.0, "standard_price": 8.5,
-        "qty_available": 7.0, "weight": 1.25, "taxes_id": [1], "sale_delay": 2.0,
+        "qty_available": 7.0, "weight": 1.25, "taxes_id": [1], "sale_delay": 2,
     }));
     odoo.add_product(json!({
         "default_code": "TS-M", "name": "T-shirt", "list_price": 12.0,
