@@ -648,6 +648,15 @@ impl FakeOdoo {
         }
     }
 
+    /// Locks a sale order, as *Lock* does (or the "Lock Confirmed Sales"
+    /// setting at confirmation): Odoo 17 and 18 have no `done` state, only
+    /// the `locked` flag (addons/sale/models/sale_order.py `action_lock`).
+    pub fn lock_order(&self, sale_order: i64) {
+        if let Some(order) = self.lock().table_mut("sale.order").get_mut(&sale_order) {
+            order.insert("locked".into(), json!(true));
+        }
+    }
+
     /// Adds a partner (`name`, `email`…). Returns its id.
     pub fn add_partner(&self, fields: Value) -> i64 {
         let mut inner = self.lock();
@@ -967,8 +976,8 @@ impl Inner {
             "standard_price": 0.0,
             "qty_available": 0.0,
             "weight": 0.0,
-            // An integer field (addons/sale/models/product_template.py,
-            // 17.0 / 18.0: `sale_delay = fields.Integer`).
+            // An integer field (addons/stock/models/product.py, 17.0 /
+            // 18.0: `sale_delay = fields.Integer('Customer Lead Time')`).
             "sale_delay": 0,
             "taxes_id": [],
             "product_template_attribute_value_ids": [],
@@ -1401,10 +1410,12 @@ impl Inner {
                 .map(|o| at(o, "state").clone());
             match state.as_ref().and_then(Value::as_str) {
                 Some("draft" | "sent") => {}
-                Some(other) => {
-                    return Err(Fault::user_error(&format!(
-                        "It is not allowed to confirm an order in the following states: {other}"
-                    )));
+                // addons/sale/models/sale_order.py (17.0, 18.0)
+                // `_confirmation_error_message`.
+                Some(_) => {
+                    return Err(Fault::user_error(
+                        "Some orders are not in a state requiring confirmation.",
+                    ));
                 }
                 None => {
                     return Err(Fault::user_error(
@@ -1635,7 +1646,7 @@ impl Inner {
                 Ok(json!(self.next_message))
             }
             // addons/sale/models/sale_order.py (17.0, 18.0) `action_lock` /
-            // `action_unlock` set `locked` and return nothing: the work is
+            // `action_unlock` (`self.locked = True`) return nothing: the work is
             // committed (odoo/service/model.py `retrying` commits before
             // the answer is marshalled), then the answer faults.
             "action_lock" | "action_unlock" if model == "sale.order" => {

@@ -1270,3 +1270,39 @@ fn a_posted_invoice_reaches_the_status_with_a_link_the_customer_can_open() {
         assert_eq!(made(odoo.calls()), 1, "the token is read, not made again");
     });
 }
+
+#[test]
+fn a_locked_sale_order_cannot_be_cancelled_and_its_status_is_still_read() {
+    let odoo = FakeOdoo::start(KEY);
+    block_on(async {
+        let p = connector().await;
+        let opts = options(&odoo, &[]);
+        let s = submit(&p, &opts, &sample_order("key-locked", &["SKU-1"]))
+            .await
+            .expect("submits");
+        let id = sale_order_id(&s.supplier_reference);
+        odoo.lock_order(id);
+        match p
+            .cancel_order(runtime(), &opts, &s.supplier_reference, None)
+            .await
+            .expect("runs")
+        {
+            Err(OrderError::Rejected(message)) => {
+                assert!(message.contains("locked"), "{message}")
+            }
+            other => panic!("expected rejected, got {other:?}"),
+        }
+        let sale = odoo.sale_order(id).expect("exists");
+        assert_eq!(sale.state, "sale", "a locked order stays a sale order");
+        let update = p
+            .poll_status(
+                runtime(),
+                &opts,
+                std::slice::from_ref(&s.supplier_reference),
+            )
+            .await
+            .expect("runs")
+            .expect("polls");
+        assert_eq!(update[0].state, OrderState::Processing);
+    });
+}
