@@ -335,6 +335,15 @@ impl HttpCapability {
             Some(url::Host::Ipv6(ip)) => ip.to_string(),
             None => return Err(Error::InvalidRequest("URL has no host".to_owned())),
         };
+        if let Some((name, _)) = request.headers.iter().find(|(name, _)| {
+            HOST_OWNED_HEADERS
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(name))
+        }) {
+            return Err(Error::InvalidRequest(format!(
+                "header '{name}' is the host's to set (from the URL and the body)"
+            )));
+        }
         let declared = self.declared.iter().any(|p| p.matches(&host));
         let recorded_request = RecordedRequest {
             method: method(request.method).as_str().to_owned(),
@@ -546,7 +555,30 @@ pub(crate) fn retry_after(headers: &[(String, String)], now: SystemTime) -> Opti
     Some(u32::try_from(seconds).unwrap_or(u32::MAX))
 }
 
+/// Headers a plugin may not set: the host derives them from the URL and
+/// the body, or owns them for the connection. `Host` would ask an allowed
+/// address for another virtual host than the URL names.
+const HOST_OWNED_HEADERS: [&str; 9] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "keep-alive",
+    "proxy-authorization",
+];
+
 /// Whether an address is on the public internet.
+///
+/// IPv4 carried inside IPv6 is judged by the IPv4 address: mapped
+/// (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`)
+/// and 6to4 (`2002::/16`); a local NAT64 prefix (`64:ff9b:1::/48`) is not
+/// public. Reserved ranges are not public: IPv4 `0/8`, `100.64/10`,
+/// `192.0.0/24`, `198.18/15`, `240/4`, documentation; IPv6 unique local,
+/// link-local, site-local (`fec0::/10`), documentation (`2001:db8::/32`),
+/// discard (`100::/64`).
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -561,20 +593,47 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || o[0] == 0
                 // 100.64.0.0/10, carrier-grade NAT
                 || (o[0] == 100 && (64..128).contains(&o[1]))
+                // 192.0.0.0/24, IETF protocol assignments
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
                 // 198.18.0.0/15, benchmarking
-                || (o[0] == 198 && (18..20).contains(&o[1])))
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                // 240.0.0.0/4, reserved
+                || o[0] >= 240)
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            // ::a.b.c.d (IPv4-compatible; `::` and `::1` are not IPv4).
+            if s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1) {
+                return is_public(IpAddr::V4(embedded(s[6], s[7])));
+            }
+            // 64:ff9b::/96, NAT64 of the public internet.
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(IpAddr::V4(embedded(s[6], s[7])));
+            }
+            // 2002::/16, 6to4: the IPv4 address is in bits 16 to 48.
+            if s[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(s[1], s[2])));
+            }
+            let first = s[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                // fc00::/7 unique local, fe80::/10 link-local
+                // fc00::/7 unique local, fe80::/10 link-local, fec0::/10 site-local
                 || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0
+                // 64:ff9b:1::/48, local-use NAT64
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+                // 2001:db8::/32, documentation
+                || (s[0] == 0x2001 && s[1] == 0xdb8)
+                // 100::/64, discard
+                || (s[0] == 0x100 && s[1..4] == [0, 0, 0]))
         }
     }
 }
@@ -686,11 +745,32 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            // F19 (issue 14): IPv4 inside IPv6, and reserved ranges.
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:a00:1::1",
+            "192.0.0.8",
+            "240.0.0.1",
+            "255.255.255.254",
+            "fec0::1",
+            "2001:db8::1",
+            "100::1",
         ] {
             let ip: IpAddr = private.parse().expect("valid");
             assert!(!is_public(ip), "{private} should be private");
         }
-        for public in ["1.1.1.1", "93.184.216.34", "2606:4700::1111"] {
+        for public in [
+            "1.1.1.1",
+            "93.184.216.34",
+            "2606:4700::1111",
+            // A public IPv4 address through NAT64 or 6to4 is public.
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+        ] {
             let ip: IpAddr = public.parse().expect("valid");
             assert!(is_public(ip), "{public} should be public");
         }

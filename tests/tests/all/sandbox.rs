@@ -313,3 +313,56 @@ fn http_budgets_and_caps_hold_and_retry_after_reaches_the_plugin() {
 fn sample_order() -> Order {
     shopbridge_tests::sample_order("order-1-supplier-1", &["SKU-1"])
 }
+
+/// F18 (issue 14): a plugin set the `Host` header of its requests, and so
+/// asked an allowed server's address for another virtual host. Headers the
+/// host derives from the URL or owns for the connection are refused.
+#[test]
+fn a_plugin_cannot_set_the_host_header() {
+    let server = LoopbackServer::start(axum::Router::new().route(
+        "/who",
+        axum::routing::get(|headers: axum::http::HeaderMap| async move {
+            headers
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        }),
+    ));
+    block_on(async {
+        for header in [
+            "Host:admin.internal",
+            "host:admin.internal",
+            "Transfer-Encoding:chunked",
+        ] {
+            let mut opts = options(&[
+                ("mode", "http"),
+                ("url", &server.url("/who")),
+                ("header", header),
+            ]);
+            opts.network.allow_private_network = true;
+            opts.limits.deadline = Duration::from_secs(5);
+            let mut session = open(&opts).await;
+            let records = session.push(b"x").await.expect("runs").expect("answers");
+            let name = header.split(':').next().unwrap_or_default();
+            assert!(
+                matches!(&records[..], [FeedRecord::Rejected(r)] if r.reason.contains(name)),
+                "{header}: {records:?}"
+            );
+        }
+        // Any other header goes through.
+        let mut opts = options(&[
+            ("mode", "http"),
+            ("url", &server.url("/who")),
+            ("header", "X-Api-Key:k"),
+        ]);
+        opts.network.allow_private_network = true;
+        opts.limits.deadline = Duration::from_secs(5);
+        let mut session = open(&opts).await;
+        let records = session.push(b"x").await.expect("runs").expect("answers");
+        assert!(
+            matches!(&records[..], [FeedRecord::Product(p)] if p.name == "status 200"),
+            "{records:?}"
+        );
+    });
+}

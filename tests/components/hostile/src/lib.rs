@@ -113,9 +113,18 @@ impl FeedParse for Misbehave {
                 let repeat: u32 = settings::get("repeat")
                     .and_then(|r| r.parse().ok())
                     .unwrap_or(1);
-                let mut outcome = http::Request::get(url.clone()).send();
+                // A header the plugin asks for, `name:value` (F18: `Host`).
+                let header = settings::get("header");
+                let request = |url: String| {
+                    let mut request = http::Request::get(url);
+                    if let Some((name, value)) = header.as_deref().and_then(|h| h.split_once(':')) {
+                        request = request.header(name, value);
+                    }
+                    request
+                };
+                let mut outcome = request(url.clone()).send();
                 for _ in 1..repeat {
-                    outcome = http::Request::get(url.clone()).send();
+                    outcome = request(url.clone()).send();
                 }
                 Ok(vec![match outcome {
                     Ok(response) => FeedRecord::Product(Product::new(
