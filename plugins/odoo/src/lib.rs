@@ -100,7 +100,8 @@
 //!    names it so, by `fields_get`), the price-included sales tax of the
 //!    same rate for each, found by one more `account.tax` `search_read
 //!    [("type_tax_use", "=", "sale"), ("amount_type", "=", "percent"),
-//!    ("amount", "in", rates)]`. No such tax, a non-percentage excluded
+//!    ("amount", "in", rates)]` (and `("company_id", "=", company-id)`
+//!    when set). No such tax, a non-percentage excluded
 //!    tax or a user who may not read taxes is `configuration`.
 //! 3. When the order names a shipping method: `sale.order` `fields_get
 //!    ["carrier_id"]` says whether the Delivery app is installed; if so,

@@ -650,14 +650,16 @@ fn price_included_taxes(
         .filter_map(|t| t.percent)
         .map(Value::Double)
         .collect();
-    let candidates = read(
-        odoo,
-        vec![
-            leaf("type_tax_use", "=", "sale"),
-            leaf("amount_type", "=", "percent"),
-            leaf("amount", "in", Value::Array(rates)),
-        ],
-    )?;
+    let mut terms = vec![
+        leaf("type_tax_use", "=", "sale"),
+        leaf("amount_type", "=", "percent"),
+        leaf("amount", "in", Value::Array(rates)),
+    ];
+    // A line may only take its order's company's taxes.
+    if let Some(company) = odoo.config().company_id {
+        terms.push(leaf("company_id", "=", company));
+    }
+    let candidates = read(odoo, terms)?;
     let twin = |tax: &SaleTax| {
         candidates
             .iter()

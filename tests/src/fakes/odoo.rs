@@ -250,6 +250,7 @@ fn fields_of(model: &str) -> Option<&'static [&'static str]> {
             "amount_type",
             "price_include",
             "type_tax_use",
+            "company_id",
         ],
         "res.company" => &["id", "name", "currency_id"],
         "product.pricelist" => &["id", "name", "currency_id", "company_id", "active"],
@@ -579,7 +580,7 @@ impl FakeOdoo {
             "account.tax",
             json!({
                 "name": name, "amount": percent, "amount_type": "percent",
-                "price_include": price_include, "type_tax_use": "sale",
+                "price_include": price_include, "type_tax_use": "sale", "company_id": 1,
             }),
         )
     }
@@ -872,7 +873,7 @@ fn seed(inner: &mut Inner) {
     inner.insert_at(
         "account.tax",
         1,
-        json!({"name": "20%", "amount": 20.0, "amount_type": "percent", "price_include": false, "type_tax_use": "sale"}),
+        json!({"name": "20%", "amount": 20.0, "amount_type": "percent", "price_include": false, "type_tax_use": "sale", "company_id": 1}),
     );
     inner.insert_at(
         "res.company",
