@@ -50,9 +50,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
+    // One process per SQLite file, held until this function returns.
+    let _lock = crate::store::ProcessLock::acquire(&config.server.database)?;
     let store = Store::connect(&config.server.database).await?;
     if store.backend() == Backend::Sqlite {
-        // One process per SQLite file: leases left by a crash are ours.
+        // One process per SQLite file (locked above): leases left by a
+        // crash are ours.
         let released = store.release_leases(None).await?;
         if released > 0 {
             tracing::info!(

@@ -63,6 +63,70 @@ pub enum StoreError {
     /// The group-commit writer has stopped (the process is shutting down).
     #[error("the order writer has stopped")]
     WriterStopped,
+    /// Another process serves this SQLite file.
+    #[error(
+        "another shopbridge process serves {0} (one process per SQLite file: use PostgreSQL \
+         for several)"
+    )]
+    InUse(String),
+    /// The lock file could not be opened.
+    #[error("locking {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The lock a serving process holds on its SQLite file for its lifetime:
+/// one process per file, since each takes every job lease of the file as
+/// its own at start. Released when dropped, or when the process dies.
+#[derive(Debug)]
+pub struct ProcessLock {
+    _file: std::fs::File,
+}
+
+impl ProcessLock {
+    /// Locks the SQLite file of `url` (a `<file>.lock` beside it); `None`
+    /// for PostgreSQL and in-memory databases, which need no lock.
+    pub fn acquire(url: &str) -> Result<Option<ProcessLock>, StoreError> {
+        let Some(path) = sqlite_file(url) else {
+            return Ok(None);
+        };
+        let lock_path = format!("{path}.lock");
+        let lock_error = |source| StoreError::Lock {
+            path: lock_path.clone(),
+            source,
+        };
+        if let Some(folder) = std::path::Path::new(&lock_path).parent()
+            && !folder.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(folder).map_err(lock_error)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(lock_error)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(ProcessLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse(path)),
+            Err(std::fs::TryLockError::Error(e)) => Err(lock_error(e)),
+        }
+    }
+}
+
+/// The file of a `sqlite:` URL, unless it is in memory.
+fn sqlite_file(url: &str) -> Option<String> {
+    let path = url
+        .strip_prefix("sqlite:")?
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
 }
 
 /// Which database is behind the pool.

@@ -365,3 +365,53 @@ feed_url = "{}"
         .unwrap_or_default();
     assert_eq!(bindings, ["honest"], "{:?}", accepted.body);
 }
+
+/// F12: a second `serve` on the same SQLite file started and took over the
+/// first one's in-flight jobs (it releases every lease at start, which is
+/// right only when no other process runs). It now refuses to start, saying
+/// why, and the first one runs on.
+#[test]
+fn a_second_server_on_one_sqlite_file_refuses_to_start() {
+    use shopbridge_tests::fakes::wholesaler::FakeWholesaler;
+    let database = Database::new(Db::Sqlite);
+    let supplier = FakeWholesaler::start(SUPPLIER_KEY);
+    let config = ConfigSpec::new(&database, &supplier);
+    let first = Server::start(&config);
+    let path = std::env::temp_dir().join(format!("shopbridge-second-{}.toml", std::process::id()));
+    std::fs::write(&path, config.toml()).expect("config");
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_shopbridge"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running a second shopbridge serve");
+    // It must give up at once; one still running after 20 s is serving.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("waiting") {
+            break Some(status);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = second.kill();
+            let _ = second.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = second.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "the second server ran: {status:?} {stderr}"
+    );
+    assert!(stderr.contains("another shopbridge process"), "{stderr}");
+    // The first one still takes orders.
+    let shop = first.shop();
+    assert_eq!(
+        shop.post_order(&order_json("PS-1201", &["BB-1"])).status,
+        202
+    );
+}
