@@ -168,7 +168,9 @@ mod tests {
         assert_eq!(admitted, MAX_RECORDS_PER_CALL as usize);
         assert_eq!(call.dropped(), 1_000);
         let mut call = CallBudget::default();
-        let admitted = (0..100).filter(|_| call.admit("bytes-test", 8 << 10)).count();
+        let admitted = (0..100)
+            .filter(|_| call.admit("bytes-test", 8 << 10))
+            .count();
         assert_eq!(admitted, MAX_BYTES_PER_CALL / (8 << 10));
     }
 }
