@@ -234,23 +234,11 @@ fn real_generated_truncated_and_hostile_feeds_over_http(db: Db) {
     let feed_server = LoopbackServer::start(router);
 
     let database = Database::new(db);
-    let mut config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database = "{}"
-
-[[plugins]]
-name = "google-merchant"
-path = "{}"
-
-[[shops]]
-id = "{SHOP}"
-key_id = "{KEY_ID}"
-secret = "{SECRET}"
-"#,
-        database.url,
-        components::GOOGLE_MERCHANT,
+    let mut config = config_head(
+        &database,
+        "",
+        &[("google-merchant", components::GOOGLE_MERCHANT)],
+        &[],
     );
     for (binding, _, _) in &feeds {
         config.push_str(&format!(
@@ -268,12 +256,7 @@ feed_url = "{}"
             feed_server.url(&format!("/{binding}.xml"))
         ));
     }
-    let path = std::env::temp_dir().join(format!(
-        "shopbridge-feeds-{}-{db:?}.toml",
-        std::process::id()
-    ));
-    std::fs::write(&path, config).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("feeds", &config);
     let shop = server.shop();
 
     for (binding, _, expected) in &feeds {

@@ -193,28 +193,14 @@ fn feeds_in_legacy_encodings_sync_with_every_accent(db: Db) {
     let feed_server = LoopbackServer::start(router);
 
     let database = Database::new(db);
-    let mut config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database = "{}"
-
-[[plugins]]
-name = "google-merchant"
-path = "{}"
-
-[[plugins]]
-name = "csv-wholesaler"
-path = "{}"
-
-[[shops]]
-id = "{SHOP}"
-key_id = "{KEY_ID}"
-secret = "{SECRET}"
-"#,
-        database.url,
-        components::GOOGLE_MERCHANT,
-        components::CSV_WHOLESALER,
+    let mut config = config_head(
+        &database,
+        "",
+        &[
+            ("google-merchant", components::GOOGLE_MERCHANT),
+            ("csv-wholesaler", components::CSV_WHOLESALER),
+        ],
+        &[],
     );
     for case in &cases {
         config.push_str(&format!(
@@ -236,12 +222,7 @@ feed_url = "{}"
             feed_server.url(&format!("/{}", case.binding))
         ));
     }
-    let path = std::env::temp_dir().join(format!(
-        "shopbridge-encodings-{}-{db:?}.toml",
-        std::process::id()
-    ));
-    std::fs::write(&path, config).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("encodings", &config);
     let shop = server.shop();
 
     for case in &cases {

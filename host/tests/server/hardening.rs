@@ -51,23 +51,11 @@ fn a_feed_cannot_redirect_the_host_to_another_service() {
                 ),
         );
     let database = Database::new(Db::Sqlite);
-    let mut config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database = "{}"
-
-[[plugins]]
-name = "csv-wholesaler"
-path = "{}"
-
-[[shops]]
-id = "{SHOP}"
-key_id = "{KEY_ID}"
-secret = "{SECRET}"
-"#,
-        database.url,
-        components::CSV_WHOLESALER,
+    let mut config = config_head(
+        &database,
+        "",
+        &[("csv-wholesaler", components::CSV_WHOLESALER)],
+        &[],
     );
     for binding in ["old", "evil"] {
         config.push_str(&format!(
@@ -84,10 +72,7 @@ feed_url = "{}"
             feeds.url(&format!("/{binding}.csv"))
         ));
     }
-    let path =
-        std::env::temp_dir().join(format!("shopbridge-hardening-{}.toml", std::process::id()));
-    std::fs::write(&path, config).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("redirects", &config);
     let shop = server.shop();
 
     let moved = sync_binding(&shop, "old");
@@ -225,12 +210,7 @@ pricing = {{ markup_percent = 30 }}
         components::CSV_WHOLESALER,
         feeds.url("/f.csv"),
     );
-    let path = std::env::temp_dir().join(format!(
-        "shopbridge-hardening-big-{}.toml",
-        std::process::id()
-    ));
-    std::fs::write(&path, config).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("hardening-big", &config);
     let shop = server.shop();
     let run = sync_binding(&shop, "big");
     assert_eq!(run["state"], "succeeded", "{run}");
@@ -281,24 +261,11 @@ fn a_feed_cannot_take_over_another_suppliers_sku() {
     let honest = FakeWholesaler::start(SUPPLIER_KEY);
     let greedy = FakeWholesaler::start(SUPPLIER_KEY);
     let database = Database::new(Db::Sqlite);
-    let mut config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database = "{}"
-retry_base = "100ms"
-
-[[plugins]]
-name = "csv-wholesaler"
-path = "{}"
-
-[[shops]]
-id = "{SHOP}"
-key_id = "{KEY_ID}"
-secret = "{SECRET}"
-"#,
-        database.url,
-        components::CSV_WHOLESALER,
+    let mut config = config_head(
+        &database,
+        r#"retry_base = "100ms""#,
+        &[("csv-wholesaler", components::CSV_WHOLESALER)],
+        &[],
     );
     for (binding, prefixes, supplier) in
         [("honest", r#"["H-"]"#, &honest), ("greedy", "[]", &greedy)]
@@ -321,12 +288,7 @@ feed_url = "{}"
             feeds.url(&format!("/{binding}.csv"))
         ));
     }
-    let path = std::env::temp_dir().join(format!(
-        "shopbridge-hardening-sku-{}.toml",
-        std::process::id()
-    ));
-    std::fs::write(&path, config).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("hardening-sku", &config);
     let shop = server.shop();
 
     let first = sync_binding(&shop, "honest");

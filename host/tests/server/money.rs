@@ -57,23 +57,11 @@ E-6;Dinar en 990;Autre;Divers;10,900 KWD;;;5
 ";
 
 fn config(database: &Database, feeds: &LoopbackServer) -> String {
-    let mut text = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database = "{}"
-
-[[plugins]]
-name = "csv-wholesaler"
-path = "{}"
-
-[[shops]]
-id = "{SHOP}"
-key_id = "{KEY_ID}"
-secret = "{SECRET}"
-"#,
-        database.url,
-        components::CSV_WHOLESALER,
+    let mut text = config_head(
+        database,
+        "",
+        &[("csv-wholesaler", components::CSV_WHOLESALER)],
+        &[],
     );
     for (id, pricing) in [
         (
@@ -139,12 +127,7 @@ fn boundary_prices_are_priced_exactly_through_http(db: Db) {
             .route("/vat.csv", get(feed(VAT)))
             .route("/ending.csv", get(feed(ENDING))),
     );
-    let path = std::env::temp_dir().join(format!(
-        "shopbridge-money-{}-{db:?}.toml",
-        std::process::id()
-    ));
-    std::fs::write(&path, config(&database, &feeds)).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("money", &config(&database, &feeds));
     let shop = server.shop();
     for binding in ["issue", "vat", "ending"] {
         let run = sync(&shop, binding);
@@ -246,12 +229,7 @@ fn order_totals_and_margins_are_exact_or_refused(db: Db) {
         "status_poll = \"200ms\"",
         "status_poll = \"200ms\"\ncurrency = \"JPY\"",
     );
-    let path = std::env::temp_dir().join(format!(
-        "shopbridge-money-orders-{}-{db:?}.toml",
-        std::process::id()
-    ));
-    std::fs::write(&path, text).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("money-orders", &text);
     let shop = server.shop();
     let order = |reference: &str, lines: Value| {
         let mut order = order_json(reference, &[]);

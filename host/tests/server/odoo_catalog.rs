@@ -25,28 +25,11 @@ fn an_api_catalog_picks_up_stock_changes_at_every_sync(db: Db) {
         std::process::id()
     ));
     std::fs::write(&empty, b"").expect("an empty feed file");
-    let mut config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database = "{}"
-
-[[plugins]]
-name = "odoo"
-path = "{}"
-
-[[shops]]
-id = "{SHOP}"
-key_id = "{KEY_ID}"
-secret = "{SECRET}"
-
-[[shops]]
-id = "other"
-key_id = "{OTHER_KEY_ID}"
-secret = "{OTHER_SECRET}"
-"#,
-        database.url,
-        components::ODOO,
+    let mut config = config_head(
+        &database,
+        "",
+        &[("odoo", components::ODOO)],
+        &[("other", OTHER_KEY_ID, OTHER_SECRET)],
     );
     // One binding each way, in a shop each: a SKU has one seller in a shop.
     let bindings = [
@@ -75,12 +58,7 @@ settings = {{ url = "{}", database = "{DATABASE}", username = "{LOGIN}", api-key
             odoo.url()
         ));
     }
-    let path = std::env::temp_dir().join(format!(
-        "shopbridge-odoo-catalog-{}-{db:?}.toml",
-        std::process::id()
-    ));
-    std::fs::write(&path, config).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("odoo-catalog", &config);
     let clients = [server.shop(), server.shop_as(OTHER_KEY_ID, OTHER_SECRET)];
 
     for (round, stock) in [(1, 7.0), (2, 3.0), (3, 12.0)] {

@@ -209,6 +209,44 @@ settings = {{ api-base-url = "{}", api-key = "{SUPPLIER_KEY}" }}
     }
 }
 
+/// The head of a test's configuration file: the server on a free loopback
+/// port over `database` (with `server_extra` lines in its table), the
+/// plugins by (name, component), the shop `demo` and the `other_shops` by
+/// (id, key id, secret). Bindings follow.
+pub(crate) fn config_head(
+    database: &Database,
+    server_extra: &str,
+    plugins: &[(&str, &str)],
+    other_shops: &[(&str, &str, &str)],
+) -> String {
+    let mut text = format!(
+        "\n[server]\nlisten = \"127.0.0.1:0\"\ndatabase = \"{}\"\n{server_extra}\n",
+        database.url
+    );
+    for (name, path) in plugins {
+        text.push_str(&format!(
+            "\n[[plugins]]\nname = \"{name}\"\npath = \"{path}\"\n"
+        ));
+    }
+    for (id, key_id, secret) in [(SHOP, KEY_ID, SECRET)].iter().chain(other_shops) {
+        text.push_str(&format!(
+            "\n[[shops]]\nid = \"{id}\"\nkey_id = \"{key_id}\"\nsecret = \"{secret}\"\n"
+        ));
+    }
+    text
+}
+
+/// Writes `config` to a file of its own (named after `name`) and starts
+/// `shopbridge serve` on it.
+pub(crate) fn serve_config(name: &str, config: &str) -> Server {
+    static FILES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path =
+        std::env::temp_dir().join(format!("shopbridge-{name}-{}-{n}.toml", std::process::id()));
+    std::fs::write(&path, config).expect("writing the configuration");
+    Server::start_with_file(path)
+}
+
 /// A running `shopbridge serve` process, killed when dropped.
 pub(crate) struct Server {
     pub(crate) base: String,

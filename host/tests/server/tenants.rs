@@ -31,28 +31,11 @@ fn a_shop_cannot_see_or_cancel_another_shops_sync() {
         );
     let feeds = LoopbackServer::start(router);
     let database = Database::new(Db::Sqlite);
-    let mut config = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database = "{}"
-
-[[plugins]]
-name = "csv-wholesaler"
-path = "{}"
-
-[[shops]]
-id = "{SHOP}"
-key_id = "{KEY_ID}"
-secret = "{SECRET}"
-
-[[shops]]
-id = "other"
-key_id = "{OTHER_KEY_ID}"
-secret = "{OTHER_SECRET}"
-"#,
-        database.url,
-        components::CSV_WHOLESALER,
+    let mut config = config_head(
+        &database,
+        "",
+        &[("csv-wholesaler", components::CSV_WHOLESALER)],
+        &[("other", OTHER_KEY_ID, OTHER_SECRET)],
     );
     for (binding, shop) in [("a", SHOP), ("b", "other")] {
         config.push_str(&format!(
@@ -72,9 +55,7 @@ feed_url = "{}"
             feeds.url(&format!("/{binding}.csv"))
         ));
     }
-    let path = std::env::temp_dir().join(format!("shopbridge-tenants-{}.toml", std::process::id()));
-    std::fs::write(&path, config).expect("config");
-    let server = Server::start_with_file(path);
+    let server = serve_config("tenants", &config);
     let a = server.shop();
     let b = server.shop_as(OTHER_KEY_ID, OTHER_SECRET);
 
