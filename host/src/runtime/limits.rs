@@ -57,10 +57,14 @@ impl Default for HttpLimits {
     }
 }
 
-/// Enforces the memory cap of one store and records its peak.
+/// Enforces the memory cap of one store and records its peak. The cap is
+/// on all the store's linear memories together: a component of several
+/// core modules, each with its memory, has one cap, not one per memory.
 #[derive(Debug)]
 pub(crate) struct MemoryLimiter {
     limit: usize,
+    /// The bytes of all linear memories now.
+    total: usize,
     peak: usize,
     hit: bool,
 }
@@ -69,12 +73,13 @@ impl MemoryLimiter {
     pub(crate) fn new(limit: usize) -> Self {
         MemoryLimiter {
             limit,
+            total: 0,
             peak: 0,
             hit: false,
         }
     }
 
-    /// The largest linear memory the guest has had, in bytes.
+    /// The most linear memory the guest has had at once, in bytes.
     pub(crate) fn peak(&self) -> usize {
         self.peak
     }
@@ -92,15 +97,18 @@ impl MemoryLimiter {
 impl wasmtime::ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit || maximum.is_some_and(|max| desired > max) {
+        // A new memory grows from 0; linear memories never shrink.
+        let total = self.total.saturating_add(desired.saturating_sub(current));
+        if total > self.limit || maximum.is_some_and(|max| desired > max) {
             self.hit = true;
             return Ok(false);
         }
-        self.peak = self.peak.max(desired);
+        self.total = total;
+        self.peak = self.peak.max(total);
         Ok(true)
     }
 
@@ -113,5 +121,29 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         // Tables hold function references; Rust guests use a few hundred.
         // 100k entries is far beyond any real connector.
         Ok(desired <= 100_000 && maximum.is_none_or(|max| desired <= max))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::ResourceLimiter as _;
+
+    /// F14 (issue 14): the cap was per linear memory, so 8 core modules could
+    /// take 8 × the cap. It is on the store's memories together.
+    #[test]
+    fn the_memory_cap_is_on_all_memories_together() -> wasmtime::Result<()> {
+        let mib = 1 << 20;
+        let mut limiter = MemoryLimiter::new(32 * mib);
+        // Two memories of 20 MiB: the second does not fit beside the first.
+        assert!(limiter.memory_growing(0, 20 * mib, None)?);
+        assert!(!limiter.memory_growing(0, 20 * mib, None)?);
+        assert!(limiter.hit());
+        // The first grows within what is left, then no further.
+        assert!(limiter.memory_growing(20 * mib, 30 * mib, None)?);
+        assert!(limiter.memory_growing(0, 2 * mib, None)?);
+        assert!(!limiter.memory_growing(2 * mib, 3 * mib, None)?);
+        assert_eq!(limiter.peak(), 32 * mib);
+        Ok(())
     }
 }
