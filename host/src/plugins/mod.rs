@@ -455,6 +455,17 @@ async fn run<T>(
             });
         }
     };
+    // wasmtime stops copying an answer larger than the hostcall fuel (set
+    // to the output cap in `Runtime::new_store`); its error type is private,
+    // its message says so.
+    if format!("{error:#}").contains("fuel allocated for hostcalls has been exhausted") {
+        let limit = store.hostcall_fuel();
+        return Err(PluginError::OutputTooLarge {
+            plugin: plugin.to_owned(),
+            bytes: limit.saturating_add(1),
+            limit_bytes: limit,
+        });
+    }
     let state = store.data();
     if state.memory.hit() {
         return Err(PluginError::MemoryLimit {

@@ -45,7 +45,8 @@ pub enum PluginError {
     OutputTooLarge {
         /// The plugin's name.
         plugin: String,
-        /// What it returned.
+        /// What it returned; the cap + 1 when it was stopped while being
+        /// copied (all that is known then is that it is larger).
         bytes: usize,
         /// The cap.
         limit_bytes: usize,

@@ -13,7 +13,9 @@
 //!   are bounded by the same deadline.
 //! - **memory**: a [`wasmtime::ResourceLimiter`] per store caps linear memory
 //!   and records the guest's peak.
-//! - **output**: the size of what a call returns is checked against a cap.
+//! - **output**: what a call returns is bounded while it is copied out of
+//!   the guest (wasmtime's hostcall fuel, set to the output cap), then its
+//!   size is checked against the same cap.
 //! - **log**: what a plugin writes to the host's log (the `log` import,
 //!   stdout, stderr) is cut per record and budgeted per call and per
 //!   second ([`logcap`]).
@@ -131,9 +133,15 @@ impl Runtime {
 
     /// A fresh store for one call or one feed session of `plugin`.
     pub(crate) fn new_store(&self, sandbox: Sandbox) -> Store<HostState> {
+        let output_bytes = sandbox.limits.output_bytes;
         let state = HostState::new(sandbox, self.http.clone());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
+        // What the guest hands the host in one call (an export's answer, an
+        // import's arguments) is bounded while it is copied, at the output
+        // cap: the host never holds more of it (wasmtime's default is 128
+        // MiB).
+        store.set_hostcall_fuel(output_bytes);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
             let state = ctx.data();

@@ -134,11 +134,13 @@ fn bloated_output_is_refused() {
         let mut session = open(&options(&[("mode", "bloat")])).await;
         let err = session.push(b"x").await.expect_err("must be refused");
         match err {
+            // F13 (issue 14): the 24 MiB answer is stopped while being
+            // copied, at the cap, not measured once the host holds it all.
             PluginError::OutputTooLarge {
                 bytes, limit_bytes, ..
             } => {
                 assert_eq!(limit_bytes, 4 << 20);
-                assert!(bytes > 20 << 20, "{bytes}");
+                assert_eq!(bytes, limit_bytes + 1, "stopped at the cap");
             }
             other => panic!("expected output too large, got {other}"),
         }
