@@ -71,14 +71,13 @@ pub struct Signed<'a> {
 
 /// Checks a request's timestamp against `now` (both Unix seconds) and its
 /// signature, in constant time.
-pub fn verify(
-    secret: &str,
+/// The request's timestamp, when it is Unix seconds within `window_seconds`
+/// of `now` (checked before the body is read, and again with the signature).
+pub fn fresh_timestamp(
     timestamp: &str,
-    signature: &str,
-    request: Signed<'_>,
     now: i64,
     window_seconds: i64,
-) -> Result<(), SignatureError> {
+) -> Result<i64, SignatureError> {
     let ts: i64 = timestamp
         .trim()
         .parse()
@@ -90,6 +89,18 @@ pub fn verify(
             "{skew}s away from the server's clock (window: {window_seconds}s)"
         )));
     }
+    Ok(ts)
+}
+
+pub fn verify(
+    secret: &str,
+    timestamp: &str,
+    signature: &str,
+    request: Signed<'_>,
+    now: i64,
+    window_seconds: i64,
+) -> Result<(), SignatureError> {
+    let ts = fresh_timestamp(timestamp, now, window_seconds)?;
     let given = hex::decode(signature.trim()).map_err(|_| SignatureError::Mismatch)?;
     mac(secret, ts, request.method, request.path, request.body)
         .verify_slice(&given)

@@ -74,24 +74,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/plugins/{name}/versions/{version}/shadow",
             post(plugins::post_shadow),
         )
-        .route("/v1/shops/{shop}/orders", post(shops::post_order))
-        .route(
-            "/v1/shops/{shop}/orders/{reference}",
-            get(shops::get_order).patch(shops::patch_order),
-        )
-        .route("/v1/shops/{shop}/orders/{reference}/payment", post(shops::post_payment))
-        .route("/v1/shops/{shop}/orders/{reference}/cancel", post(shops::post_cancel))
-        .route("/v1/shops/{shop}/orders/{reference}/resubmit", post(shops::post_resubmit))
-        .route("/v1/shops/{shop}/events", get(shops::get_events))
-        .route("/v1/shops/{shop}/bindings/{binding}/syncs", post(catalog::post_sync))
-        .route("/v1/shops/{shop}/bindings/{binding}/syncs/{id}", get(catalog::get_sync))
-        .route("/v1/shops/{shop}/bindings/{binding}/syncs/{id}/cancel", post(catalog::post_cancel_sync))
-        .route(
-            "/v1/shops/{shop}/bindings/{binding}/catalog/preview",
-            post(catalog::post_preview),
-        )
-        .route("/v1/shops/{shop}/catalog/changes", get(catalog::get_changes))
-        .route("/v1/shops/{shop}/catalog/products/{sku}", get(catalog::get_product))
+        .merge(shop_routes(state.clone()))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -106,6 +89,55 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .with_state(state)
+}
+
+/// The shop routes: each checks the shop's key and timestamp before its
+/// body is read (see `shops::precheck`).
+fn shop_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/shops/{shop}/orders", post(shops::post_order))
+        .route(
+            "/v1/shops/{shop}/orders/{reference}",
+            get(shops::get_order).patch(shops::patch_order),
+        )
+        .route(
+            "/v1/shops/{shop}/orders/{reference}/payment",
+            post(shops::post_payment),
+        )
+        .route(
+            "/v1/shops/{shop}/orders/{reference}/cancel",
+            post(shops::post_cancel),
+        )
+        .route(
+            "/v1/shops/{shop}/orders/{reference}/resubmit",
+            post(shops::post_resubmit),
+        )
+        .route("/v1/shops/{shop}/events", get(shops::get_events))
+        .route(
+            "/v1/shops/{shop}/bindings/{binding}/syncs",
+            post(catalog::post_sync),
+        )
+        .route(
+            "/v1/shops/{shop}/bindings/{binding}/syncs/{id}",
+            get(catalog::get_sync),
+        )
+        .route(
+            "/v1/shops/{shop}/bindings/{binding}/syncs/{id}/cancel",
+            post(catalog::post_cancel_sync),
+        )
+        .route(
+            "/v1/shops/{shop}/bindings/{binding}/catalog/preview",
+            post(catalog::post_preview),
+        )
+        .route(
+            "/v1/shops/{shop}/catalog/changes",
+            get(catalog::get_changes),
+        )
+        .route(
+            "/v1/shops/{shop}/catalog/products/{sku}",
+            get(catalog::get_product),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(state, shops::precheck))
 }
 
 /// An RFC 9457 problem document.

@@ -377,3 +377,33 @@ fn a_second_server_on_one_sqlite_file_refuses_to_start() {
         202
     );
 }
+
+/// F16: shop routes read the whole body before authenticating, so anyone
+/// could hold a connection and a body buffer with no key at all. A request
+/// whose key, shop and timestamp are not right is refused before its body
+/// is read: here one that announces 200 KB and sends 10 bytes.
+#[test]
+fn a_request_is_refused_before_its_body_is_read() {
+    use shopbridge_tests::fakes::wholesaler::FakeWholesaler;
+    use std::io::{Read, Write};
+    let database = Database::new(Db::Sqlite);
+    let supplier = FakeWholesaler::start(SUPPLIER_KEY);
+    let server = Server::start(&ConfigSpec::new(&database, &supplier));
+    let address = server.base.trim_start_matches("http://").to_owned();
+    for (key, timestamp) in [("not-a-key", now()), (KEY_ID, now() - 3600)] {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+        let head = format!(
+            "POST /v1/shops/demo/orders HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Content-Length: 200000\r\nX-Shopbridge-Key: {key}\r\nX-Shopbridge-Timestamp: {timestamp}\r\n\
+             X-Shopbridge-Signature: 00\r\n\r\n{{\"refer"
+        );
+        stream.write_all(head.as_bytes()).expect("writes");
+        let mut answer = [0u8; 512];
+        let read = stream.read(&mut answer).unwrap_or(0);
+        let answer = String::from_utf8_lossy(&answer[..read]);
+        assert!(answer.starts_with("HTTP/1.1 401"), "{key}: {answer:?}");
+    }
+}
