@@ -137,7 +137,7 @@ pub enum Input {
 impl Input {
     /// A feed case's bytes, as given inline; `None` for other cases and for
     /// a feed only named by its file.
-    fn feed_bytes(&self) -> Result<Option<Vec<u8>>, String> {
+    fn feed_bytes(&self) -> Result<Option<std::borrow::Cow<'_, [u8]>>, String> {
         use base64::Engine as _;
         match self {
             Input::Feed {
@@ -147,13 +147,13 @@ impl Input {
             } => Err("a feed case has \"feed\" or \"feed_base64\", not both".into()),
             Input::Feed {
                 feed: Some(text), ..
-            } => Ok(Some(text.clone().into_bytes())),
+            } => Ok(Some(text.as_bytes().into())),
             Input::Feed {
                 feed_base64: Some(encoded),
                 ..
             } => base64::engine::general_purpose::STANDARD
                 .decode(encoded.trim())
-                .map(Some)
+                .map(|bytes| Some(bytes.into()))
                 .map_err(|e| format!("\"feed_base64\" is not base64: {e}")),
             _ => Ok(None),
         }
