@@ -949,15 +949,17 @@ fn without_the_delivery_app_orders_go_through_and_parcels_come_without_tracking(
             }
 
             odoo.ship_partially(id, "Colissimo", "6A1", &["SKU-2"]);
-            let polled = p
-                .poll_status(
+            let poll = async || {
+                p.poll_status(
                     runtime(),
                     &opts,
                     std::slice::from_ref(&s.supplier_reference),
                 )
                 .await
                 .expect("runs")
-                .unwrap_or_else(|e| panic!("{edition:?}: {e:?}"));
+                .unwrap_or_else(|e| panic!("{edition:?}: {e:?}"))
+            };
+            let polled = poll().await;
             match &polled[0].state {
                 OrderState::PartlyShipped(parcels) => {
                     assert_eq!(parcels.len(), 1, "{edition:?}");
@@ -973,15 +975,7 @@ fn without_the_delivery_app_orders_go_through_and_parcels_come_without_tracking(
                 other => panic!("{edition:?}: expected partly shipped, got {other:?}"),
             }
             odoo.ship(id, "Colissimo", "6A2");
-            let polled = p
-                .poll_status(
-                    runtime(),
-                    &opts,
-                    std::slice::from_ref(&s.supplier_reference),
-                )
-                .await
-                .expect("runs")
-                .unwrap_or_else(|e| panic!("{edition:?}: {e:?}"));
+            let polled = poll().await;
             match &polled[0].state {
                 OrderState::Shipped(parcels) => {
                     let skus: Vec<&[String]> = parcels.iter().map(|p| &p.skus[..]).collect();
