@@ -509,7 +509,11 @@ impl FakeOdoo {
     }
 
     /// Sets a product's stock, as a receipt or a delivery validated in
-    /// Odoo moves it: on hand, free and forecast quantities alike.
+    /// Odoo moves it: on hand, free and forecast quantities alike. Odoo
+    /// computes the three together from quants and pending moves
+    /// (`_compute_quantities_dict`, odoo/odoo addons/stock/models/product.py;
+    /// `virtual_available` is on hand − outgoing + incoming), so with no move
+    /// pending they are equal.
     pub fn set_stock(&self, sku: &str, quantity: f64) {
         let mut inner = self.lock();
         for product in inner.table_mut("product.product").values_mut() {
